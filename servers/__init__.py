@@ -1,0 +1,1 @@
+"""The four askpanda-mcp servers: errors, logs, sites and docs, each a stdio MCP server."""

@@ -1,0 +1,1 @@
+"""askpanda-docs: Search over PanDA documentation."""

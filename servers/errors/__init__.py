@@ -1,0 +1,1 @@
+"""askpanda-errors: PanDA error codes: explanations, categories and retry advice, offline."""

@@ -1,0 +1,14 @@
+"""Entry point of askpanda-errors: serve MCP over stdio, or run a terminal subcommand."""
+
+from __future__ import annotations
+
+from servers.common.cli import exit_with, run_cli
+from servers.errors.server import NAME, build_server
+
+
+def main(argv: list[str] | None = None) -> None:
+    exit_with(run_cli(prog=NAME, description="PanDA error codes: explanations, categories and retry advice, offline.", build_server=build_server, argv=argv))
+
+
+if __name__ == "__main__":
+    main()

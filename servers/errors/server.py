@@ -1,0 +1,15 @@
+"""MCP wiring of askpanda-errors: tools, resources and prompts over the domain modules."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from shared import __version__
+
+NAME = "askpanda-errors"
+
+
+def build_server() -> MCPServer:
+    """Return a new server with every tool registered; tests build one per test."""
+    server = MCPServer(NAME, version=__version__, instructions="PanDA error codes: explanations, categories and retry advice, offline.")
+    return server

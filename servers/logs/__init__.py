@@ -1,0 +1,1 @@
+"""askpanda-logs: Failure reports for PanDA jobs from BigPanDA or from local logs."""

@@ -1,0 +1,1 @@
+"""askpanda-sites: CRIC PanDA queue data: find, filter and compare queues and sites."""

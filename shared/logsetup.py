@@ -1,0 +1,17 @@
+"""Logging for servers and terminal commands: always to stderr, because stdout carries JSON-RPC."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Send every log record to stderr, at DEBUG with `verbose` and at INFO otherwise."""
+    level = logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+    # httpx logs every request at INFO, including URLs with query strings; keep that for -v only.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
