@@ -129,7 +129,7 @@ class DiskCache:
             tmp.unlink(missing_ok=True)
 
         self._write_meta(meta, {"key": key, "fetched_at": fetched_at, "size": body.stat().st_size})
-        self.evict()
+        self.evict(keep=body)
         return CachedFile(key=key, path=body, fetched_at=fetched_at)
 
     @staticmethod
@@ -147,8 +147,11 @@ class DiskCache:
         except OSError:
             pass
 
-    def evict(self) -> int:
-        """Delete least recently used entries until the cache is under its size cap; return how many."""
+    def evict(self, *, keep: Path | None = None) -> int:
+        """Delete least recently used entries until the cache is under its size cap; return how many.
+
+        `keep` is never deleted, so an entry larger than the cap still reaches the caller that fetched it.
+        """
         entries: list[tuple[float, int, Path, Path]] = []
         total = 0
         for meta in self.root.glob("*/*.meta.json"):
@@ -165,6 +168,8 @@ class DiskCache:
         for used, size, body, meta in sorted(entries):
             if total <= self.max_bytes:
                 break
+            if body == keep:
+                continue
             body.unlink(missing_ok=True)
             meta.unlink(missing_ok=True)
             total -= size

@@ -5,12 +5,18 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 APP_NAME = "askpanda-mcp"
 DEFAULT_CRIC_URL = "https://atlas-cric.cern.ch/api/atlas/pandaqueue/query/?json"
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(None, description="OIDC bearer token sent to BigPanDA.")
     token_file: Path | None = Field(None, description="File that contains the OIDC bearer token.")
     origin: str | None = Field(None, description="Value of the Origin header sent with the token (the VO).")
-    log_roots: list[Path] = Field(
+    log_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="Local folders whose logs the logs server may read, separated by the platform's path separator.",
     )
@@ -66,7 +72,7 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = Field(None, description="Chroma server host; when unset the index is embedded.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Extra host names the HTTP client may fetch, besides the monitor and CRIC hosts.",
     )
