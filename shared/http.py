@@ -300,28 +300,28 @@ class HttpClient:
         if status < 400:
             return
 
-        shown = redact_url(url)
+        display_url = redact_url(url)
         if status in RETRY_STATUSES:
             raise _RetryableStatus(status, parse_retry_after(response.headers.get("retry-after")))
         if status == 404:
-            raise NotFoundError(f"{shown} answered 404 Not Found.", url=url, status=status)
+            raise NotFoundError(f"{display_url} returned HTTP 404 Not Found.", url=url, status=status)
         if status in (401, 403):
             raise UpstreamError(
-                f"{shown} answered {status}: access denied. Set ASKPANDA_TOKEN or ASKPANDA_TOKEN_FILE to a valid "
+                f"{display_url} returned HTTP {status}: access denied. Set ASKPANDA_TOKEN or ASKPANDA_TOKEN_FILE to a valid "
                 "OIDC token (and ASKPANDA_ORIGIN to your VO).",
                 url=url,
                 status=status,
             )
         if status >= 500:
             raise UpstreamUnavailableError(
-                f"{shown} answered {status} (server error). The service may be down; try again later.",
+                f"{display_url} returned HTTP {status} (server error). The service may be down; try again later.",
                 url=url,
                 status=status,
             )
-        raise UpstreamError(f"{shown} answered {status}.", url=url, status=status)
+        raise UpstreamError(f"{display_url} returned HTTP {status}.", url=url, status=status)
 
     async def _with_retries(self, url: str, attempt: Any) -> Any:
-        shown = redact_url(url)
+        display_url = redact_url(url)
         deadline = self._settings.request_deadline
         last_error: Exception | None = None
         try:
@@ -336,38 +336,38 @@ class HttpClient:
                 ):
                     with retry:
                         if retry.num > 1:
-                            logger.info("Retry %d for %s after %s", retry.num - 1, shown, last_error)
+                            logger.info("Retry %d for %s after %s", retry.num - 1, display_url, last_error)
                         try:
                             return await attempt()
                         except _TRANSIENT_ERRORS as exc:
                             last_error = exc
                             raise
         except TimeoutError as exc:
-            logger.warning("Deadline of %.0f s reached for %s (last error: %s)", deadline, shown, last_error)
+            logger.warning("Deadline of %.0f s reached for %s (last error: %s)", deadline, display_url, last_error)
             raise UpstreamTimeoutError(
-                f"{shown} did not answer within {deadline:.0f} s (last error: {last_error or 'none'}). "
+                f"{display_url} did not respond within {deadline:.0f} s (last error: {last_error or 'none'}). "
                 "The service may be slow or down; try again later.",
                 url=url,
             ) from exc
         except _RetryableStatus as exc:
-            logger.warning("Giving up on %s after %d tries: HTTP %d", shown, self._settings.max_retries + 1, exc.status)
+            logger.warning("Giving up on %s after %d tries: HTTP %d", display_url, self._settings.max_retries + 1, exc.status)
             raise UpstreamUnavailableError(
-                f"{shown} answered {exc.status} on every one of {self._settings.max_retries + 1} tries. "
+                f"{display_url} returned HTTP {exc.status} on every one of {self._settings.max_retries + 1} tries. "
                 "The service is overloaded or down; try again later.",
                 url=url,
                 status=exc.status,
             ) from exc
         except httpx.TimeoutException as exc:
-            logger.warning("Timed out on %s after %d tries: %r", shown, self._settings.max_retries + 1, exc)
+            logger.warning("Timed out on %s after %d tries: %r", display_url, self._settings.max_retries + 1, exc)
             raise UpstreamTimeoutError(
-                f"{shown} timed out ({exc.__class__.__name__}) on every one of {self._settings.max_retries + 1} tries. "
+                f"{display_url} timed out ({exc.__class__.__name__}) on every one of {self._settings.max_retries + 1} tries. "
                 "Try again later.",
                 url=url,
             ) from exc
         except httpx.TransportError as exc:
-            logger.warning("Connection to %s failed after %d tries: %r", shown, self._settings.max_retries + 1, exc)
+            logger.warning("Connection to %s failed after %d tries: %r", display_url, self._settings.max_retries + 1, exc)
             raise UpstreamUnavailableError(
-                f"Could not get a complete answer from {shown} ({exc.__class__.__name__}: {exc}) after "
+                f"Could not get a complete response from {display_url} ({exc.__class__.__name__}: {exc}) after "
                 f"{self._settings.max_retries + 1} tries. Check the network or try again later.",
                 url=url,
             ) from exc

@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 for tests: serves routes and injects faults on demand.
 
-Faults are queued per path and each is used by one request, so a test can say "the first two requests
-get 503, the third succeeds". Requests are recorded for assertions (path, query, headers).
+Faults are queued per path and each is used by one request, so a test can make the first two requests
+get 503 and the third succeed. Requests are recorded for assertions (path, query, headers).
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ class RecordedRequest:
 class Fault:
     """One injected fault.
 
-    kind: "delay" (sleep `seconds`, then answer normally), "status" (answer `status`, with `retry_after`
+    kind: "delay" (sleep `seconds`, then respond normally), "status" (respond with `status`, with `retry_after`
     when set), "html" (a login page with status 200), "truncate" (declare the full length, send half, close),
-    "reset" (close the connection with a TCP reset before answering), "drip" (send the body one byte every
+    "reset" (close the connection with a TCP reset before responding), "drip" (send the body one byte every
     `seconds`), "big" (a JSON body of `size` bytes).
     """
 
