@@ -1,0 +1,197 @@
+"""Triage of a job's error fields: which code is primary, the order of the rest, and the retry advice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.errorcodes import TriageResult, triage_job_errors
+from tests.errors_support import fixture_catalogue, package_catalogue
+
+
+def _triage(record: dict[str, Any]) -> TriageResult:
+    return triage_job_errors(record, fixture_catalogue())
+
+
+def _order(result: TriageResult) -> list[tuple[str, int]]:
+    errors = ([result.primary] if result.primary else []) + result.others
+    return [(error.field, error.code) for error in errors]
+
+
+def test_transform_code_beats_generic_pilot_code() -> None:
+    result = _triage(
+        {
+            "jobstatus": "failed",
+            "piloterrorcode": 1305,
+            "piloterrordiag": "SIGSEGV signal (exit code 139)",
+            "exeerrorcode": 65,
+            "exeerrordiag": "EVNTtoHITS got a SIGSEGV signal",
+            "transexitcode": "65",
+        }
+    )
+    assert _order(result) == [("exeerrorcode", 65), ("piloterrorcode", 1305)]
+    assert result.primary is not None
+    assert result.primary.component == "transform"
+    assert result.retry_advice == "unclear"
+
+
+def test_pilot_kill_beats_payload_signal() -> None:
+    result = _triage(
+        {
+            "jobstatus": "failed",
+            "piloterrorcode": 1235,
+            "exeerrorcode": 143,
+            "exeerrordiag": "Transform received signal 15",
+            "transexitcode": "0",
+        }
+    )
+    assert _order(result) == [("piloterrorcode", 1235), ("exeerrorcode", 143)]
+    assert result.retry_advice == "retry-will-fail-until-fixed"
+
+
+def test_user_job_wnscripts_code() -> None:
+    result = _triage(
+        {
+            "jobStatus": "failed",
+            "pilotErrorCode": 1305,
+            "pilotErrorDiag": "Athena Failure",
+            "exeErrorCode": 5406,
+            "exeErrorDiag": "Athena Failure",
+            "transExitCode": "6",
+            "transformation": "http://pandaserver.cern.ch:25085/trf/user/runAthena-00-00-12",
+        }
+    )
+    assert _order(result) == [("exeerrorcode", 5406), ("piloterrorcode", 1305)]
+    assert result.primary is not None
+    assert result.primary.component == "wnscripts"
+
+
+def test_pilot_code_in_trans_exit_code() -> None:
+    result = _triage({"jobstatus": "failed", "transexitcode": "1152"})
+    assert result.primary is not None
+    assert (result.primary.component, result.primary.code) == ("pilot", 1152)
+
+
+def test_negative_exit_code_is_signal() -> None:
+    result = _triage({"jobstatus": "failed", "transexitcode": "-15"})
+    assert result.primary is not None
+    assert result.primary.acronym == "TRF_SIG_SIGTERM"
+
+
+def test_finished_job_has_no_primary() -> None:
+    result = _triage(
+        {
+            "jobstatus": "finished",
+            "piloterrorcode": 0,
+            "exeerrorcode": 0,
+            "exeerrordiag": "OK",
+            "transexitcode": "0",
+        }
+    )
+    assert result.primary is None
+    assert result.others == []
+    assert result.retry_advice == "not-a-failure"
+
+
+def test_reassigned_by_jedi() -> None:
+    result = _triage(
+        {
+            "jobstatus": "closed",
+            "jobsubstatus": "toreassign",
+            "taskbuffererrorcode": 100,
+            "taskbuffererrordiag": "reassigned by JEDI",
+            "attemptnr": 22,
+            "maxattempt": 22,
+            "transexitcode": "",
+        }
+    )
+    assert result.primary is not None
+    assert (result.primary.component, result.primary.code) == ("taskbuffer", 100)
+    assert result.retry_advice == "not-a-failure"
+    assert any("Attempt 22 of 22" in note for note in result.notes)
+
+
+def test_server_kill_without_reason_keeps_entry_advice() -> None:
+    result = _triage({"jobstatus": "cancelled", "taskbuffererrorcode": 100, "taskbuffererrordiag": "killed"})
+    assert result.retry_advice == "unclear"
+
+
+def test_server_code_below_pilot_code() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": 1152, "ddmerrorcode": 206})
+    assert _order(result) == [("piloterrorcode", 1152), ("ddmerrorcode", 206)]
+
+
+def test_lost_heartbeat_only() -> None:
+    result = _triage(
+        {"jobstatus": "failed", "jobdispatchererrorcode": 100, "jobdispatchererrordiag": "lost heartbeat"}
+    )
+    assert result.primary is not None
+    assert result.primary.component == "jobdispatcher"
+
+
+def test_unknown_code_reported_not_invented() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": 1999})
+    assert result.primary is not None
+    assert result.primary.component is None
+    assert result.retry_advice == "unclear"
+
+
+def test_failed_without_codes() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": "", "transexitcode": None})
+    assert result.primary is None
+    assert result.retry_advice == "unclear"
+
+
+def test_whole_bigpanda_response_accepted() -> None:
+    result = _triage({"job": {"jobstatus": "failed", "piloterrorcode": 1150}, "files": []})
+    assert result.primary is not None
+    assert result.primary.code == 1150
+
+
+CASES = (
+    "athena-segfault",
+    "finished-ok",
+    "looping-job-killed",
+    "payload-exceeded-max-memory",
+    "proxy-expired",
+    "stageout-timeout-remote-rse",
+)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", CASES)
+def test_reference_case_primary_error(reference_data: Path, case: str) -> None:
+    folder = reference_data / "cases" / case
+    job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+    result = triage_job_errors(job, package_catalogue())
+
+    want = expected["primary_error"]
+    if want["field"] is None:
+        assert result.primary is None
+    else:
+        assert result.primary is not None
+        assert (result.primary.field, result.primary.code, result.primary.component) == (
+            want["field"],
+            want["code"],
+            want["component"],
+        )
+        assert result.primary.category == expected["category"]
+    assert result.retry_advice == expected["retry_advice"]
+
+
+@pytest.mark.reference
+def test_reference_closed_toreassign_job(reference_data: Path) -> None:
+    job = json.loads(
+        (reference_data / "jobs" / "bigpanda_job_4731765799_closed_toreassign.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    result = triage_job_errors(job, package_catalogue())
+    assert result.primary is not None
+    assert (result.primary.field, result.primary.code) == ("taskbuffererrorcode", 100)
+    assert result.retry_advice == "not-a-failure"
