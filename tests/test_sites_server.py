@@ -1,0 +1,214 @@
+"""askpanda-sites through a real MCP client: tool listing, every tool, errors and CRIC faults.
+
+CRIC is the loopback fake serving the invented fixture tests/fixtures/sites/cric_small.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from servers.sites.server import build_server
+from shared.config import Settings
+from tests.fakeserver import FakeHTTPServer, Fault
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sites" / "cric_small.json"
+CRIC_PATH = "/api/atlas/pandaqueue/query/"
+TOOLS = {"get_queue", "find_queues", "summarize_queues", "get_site", "compare_queues", "describe_queue_field"}
+
+
+@pytest.fixture
+def settings(fake_http: FakeHTTPServer, tmp_path: Path) -> Settings:
+    fake_http.route(CRIC_PATH, json.loads(FIXTURE.read_text(encoding="utf-8")))
+    return Settings(
+        cric_url=f"{fake_http.url}{CRIC_PATH}?json",
+        cache_dir=tmp_path / "cache",
+        connect_timeout=1.0,
+        read_timeout=0.5,
+        request_deadline=3.0,
+        max_retries=0,
+    )
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def error_text(client: Client, tool: str, arguments: dict[str, Any]) -> str:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error
+    return result.content[0].text
+
+
+@pytest.mark.anyio
+async def test_tools_listed_read_only(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        tools = (await client.list_tools()).tools
+    assert {tool.name for tool in tools} == TOOLS
+    for tool in tools:
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.output_schema is not None
+        assert len(tool.description or "") < 300, tool.name
+    find = next(tool for tool in tools if tool.name == "find_queues")
+    for argument in (
+        "site",
+        "cloud",
+        "tier",
+        "status",
+        "state",
+        "resource_type",
+        "type",
+        "copytool",
+        "activity",
+        "storage",
+        "container_type",
+        "where",
+        "min",
+        "max",
+        "fields",
+        "sort",
+        "limit",
+        "cursor",
+    ):
+        assert argument in find.input_schema["properties"], argument
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_get_queue(settings: Settings, mode: str) -> None:
+    async with Client(build_server(settings), mode=mode) as client:
+        result = await call(
+            client, "get_queue", {"name": "example-t1", "fields": ["maxtime", "acopytools.pw"]}
+        )
+    assert result["queue"] == "EXAMPLE-T1"
+    assert result["values"] == {"maxtime": 345600, "maxtime_hours": 96, "acopytools.pw": ["rucio"]}
+    assert result["units"] == {"maxtime": "s", "maxtime_hours": "h"}
+    assert result["data"]["stale"] is False
+    assert result["data"]["queue_count"] == 8
+
+
+@pytest.mark.anyio
+async def test_find_queues_pages(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        first = await call(client, "find_queues", {"status": "online", "limit": 3, "fields": ["maxrss"]})
+        second = await call(
+            client,
+            "find_queues",
+            {"status": "online", "limit": 3, "fields": ["maxrss"], "cursor": first["next_cursor"]},
+        )
+    assert first["total"] == 5
+    assert [row["queue"] for row in first["queues"] + second["queues"]] == [
+        "DEMO-HPC",
+        "EXAMPLE-T1",
+        "SAMPLE_T2",
+        "SAMPLE_T2_HIMEM",
+        "TRIAL_CLOUD",
+    ]
+    assert second["next_cursor"] is None
+    assert first["queues"][0] == {"queue": "DEMO-HPC", "maxrss": 64000}
+
+
+@pytest.mark.anyio
+async def test_find_queues_where_as_json_text(settings: Settings) -> None:
+    # Models sometimes send an object argument as JSON text; the SDK decodes it before validation.
+    async with Client(build_server(settings), mode="legacy") as client:
+        result = await call(client, "find_queues", {"where": '{"queues.ce_flavour": "ARC-CE"}', "fields": []})
+    assert [row["queue"] for row in result["queues"]] == ["SAMPLE_T2", "SAMPLE_T2_HIMEM"]
+
+
+@pytest.mark.anyio
+async def test_summarize_site_compare_describe(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        summary = await call(client, "summarize_queues", {"group_by": "cloud", "status": "online"})
+        site = await call(client, "get_site", {"site": "DEMO-HPC"})
+        comparison = await call(
+            client, "compare_queues", {"names": ["SAMPLE_T2", "SAMPLE_T2_HIMEM"], "fields": ["maxrss"]}
+        )
+        field = await call(client, "describe_queue_field", {"field": "corepower"})
+        listing = await call(client, "describe_queue_field", {})
+    assert summary["counts"] == {"YY": 3, "ZZ": 2}
+    assert [queue["copytools"] for queue in site["queues"]] == [["mv"], ["mv"]]
+    assert comparison["values"] == {"maxrss": {"SAMPLE_T2": 32000, "SAMPLE_T2_HIMEM": 96000}}
+    assert field["detail"]["unit"] == "HS06 per core"
+    assert len(listing["fields"]) > 60
+
+
+@pytest.mark.anyio
+async def test_errors_name_value_and_next_step(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        unknown_queue = await error_text(client, "get_queue", {"name": "SAMPLE_T3"})
+        bad_status = await error_text(client, "find_queues", {"status": "brokenoff"})
+        bad_field = await error_text(client, "summarize_queues", {"group_by": "walltime"})
+        bad_cursor = await error_text(client, "find_queues", {"cursor": "xyz"})
+    assert "'SAMPLE_T3'" in unknown_queue and "SAMPLE_T2" in unknown_queue and "find_queues" in unknown_queue
+    assert "brokeroff, offline, online, test" in bad_status
+    assert "maxtime" in bad_field
+    assert "Invalid cursor" in bad_cursor
+
+
+@pytest.mark.anyio
+async def test_cric_html_without_cache(settings: Settings, fake_http: FakeHTTPServer) -> None:
+    fake_http.add_fault(CRIC_PATH, Fault(kind="html"))
+    async with Client(build_server(settings), mode="legacy") as client:
+        text = await error_text(client, "get_queue", {"name": "SAMPLE_T2"})
+    assert "HTML page" in text
+    assert "ASKPANDA_CRIC_URL" in text
+
+
+@pytest.mark.anyio
+async def test_cric_timeout_without_cache(settings: Settings, fake_http: FakeHTTPServer) -> None:
+    fake_http.add_fault(CRIC_PATH, Fault(kind="delay", seconds=2.0))
+    async with Client(build_server(settings), mode="legacy") as client:
+        with anyio.fail_after(10):
+            text = await error_text(client, "find_queues", {"cloud": "ZZ"})
+    assert "timed out" in text or "did not answer" in text
+
+
+@pytest.mark.anyio
+async def test_cric_down_serves_stale_with_age(settings: Settings, fake_http: FakeHTTPServer) -> None:
+    expiring = settings.model_copy(update={"cric_ttl_seconds": 0})
+    async with Client(build_server(expiring), mode="legacy") as client:
+        fresh = await call(client, "get_queue", {"name": "SAMPLE_T2", "fields": ["status"]})
+        assert fresh["data"]["stale"] is False
+
+        fake_http.add_fault(CRIC_PATH, Fault(kind="status", status=503), times=50)
+        stale = await call(client, "get_queue", {"name": "SAMPLE_T2", "fields": ["status"]})
+        assert stale["data"]["stale"] is True
+        assert stale["values"] == {"status": "online"}
+
+        with anyio.fail_after(10):
+            while "previous refresh failed" not in (stale["data"]["stale_reason"] or ""):
+                await anyio.sleep(0.1)
+                stale = await call(client, "get_queue", {"name": "SAMPLE_T2", "fields": ["status"]})
+    assert "503" in stale["data"]["stale_reason"]
+    assert stale["data"]["age_seconds"] >= 0
+    assert stale["data"]["fetched_at"] == fresh["data"]["fetched_at"]
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_stdio_server(tmp_path: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "servers.sites"],
+        env={
+            "ASKPANDA_CRIC_URL": str(FIXTURE),
+            "ASKPANDA_CACHE_DIR": str(tmp_path / "cache"),
+            "ASKPANDA_CONFIG": str(tmp_path / "none.toml"),
+        },
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    with anyio.fail_after(60):
+        async with Client(stdio_client(params)) as client:
+            result = await call(client, "find_queues", {"copytool": "mv", "fields": []})
+    assert [row["queue"] for row in result["queues"]] == ["DEMO-HPC", "DEMO-HPC_GPU"]
