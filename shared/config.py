@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     )
     cache_max_mb: int = Field(2048, ge=1, description="Size cap of the disk cache in MB.")
     connect_timeout: float = Field(10.0, gt=0, description="TCP and TLS connect timeout in seconds.")
-    read_timeout: float = Field(60.0, gt=0, description="Time allowed between two received chunks, in seconds.")
+    read_timeout: float = Field(30.0, gt=0, description="Time allowed between two received chunks, in seconds.")
     request_deadline: float = Field(
-        180.0, gt=0, description="Upper bound on one request with all its retries, in seconds."
+        60.0, gt=0, description="Upper bound on one request with all its retries, in seconds."
     )
     max_retries: int = Field(3, ge=0, le=10, description="Retries after the first try of an HTTP request.")
     max_response_mb: int = Field(200, ge=1, description="Largest HTTP response body accepted, in MB.")

@@ -78,6 +78,14 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return min(max(wait, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
+def describe_error(exc: BaseException | None) -> str:
+    """Return "ClassName: message", or the class name alone when the message is empty (httpx timeouts)."""
+    if exc is None:
+        return "none"
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
 def redact_url(url: str) -> str:
     """Return the URL without user info, for logs and messages."""
     parts = urlsplit(url)
@@ -336,16 +344,18 @@ class HttpClient:
                 ):
                     with retry:
                         if retry.num > 1:
-                            logger.info("Retry %d for %s after %s", retry.num - 1, display_url, last_error)
+                            logger.info("Retry %d for %s after %s", retry.num - 1, display_url, describe_error(last_error))
                         try:
                             return await attempt()
                         except _TRANSIENT_ERRORS as exc:
                             last_error = exc
                             raise
         except TimeoutError as exc:
-            logger.warning("Deadline of %.0f s reached for %s (last error: %s)", deadline, display_url, last_error)
+            logger.warning(
+                "Deadline of %.0f s reached for %s (last error: %s)", deadline, display_url, describe_error(last_error)
+            )
             raise UpstreamTimeoutError(
-                f"{display_url} did not respond within {deadline:.0f} s (last error: {last_error or 'none'}). "
+                f"{display_url} did not respond within {deadline:.0f} s (last error: {describe_error(last_error)}). "
                 "The service may be slow or down; try again later.",
                 url=url,
             ) from exc
@@ -367,7 +377,7 @@ class HttpClient:
         except httpx.TransportError as exc:
             logger.warning("Connection to %s failed after %d tries: %r", display_url, self._settings.max_retries + 1, exc)
             raise UpstreamUnavailableError(
-                f"Could not get a complete response from {display_url} ({exc.__class__.__name__}: {exc}) after "
+                f"Could not get a complete response from {display_url} ({describe_error(exc)}) after "
                 f"{self._settings.max_retries + 1} tries. Check the network or try again later.",
                 url=url,
             ) from exc
