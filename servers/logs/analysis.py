@@ -1,0 +1,430 @@
+"""Failure analysis of one job: scan its logs, take or rebuild its error fields, triage them, find the phase
+and the evidence, and assemble the report. Synchronous and free of MCP; servers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from servers.logs.context import AnchorContext, build_context, window_for
+from servers.logs.evidence import assemble_items
+from servers.logs.excerpt import Item, fit_budget
+from servers.logs.jobinfo import (
+    memory_facts,
+    record_from_logs,
+    summary_from_logs,
+    summary_from_record,
+)
+from servers.logs.lineformat import Layout, LogLine
+from servers.logs.models import FailureReport, FileNote, Retry
+from servers.logs.noise import is_noise, normalized_message
+from servers.logs.phases import PILOT_KILL_CODES, phase_from_code, phase_from_line, phase_from_state
+from servers.logs.pilotfacts import PilotFacts, collect_facts
+from servers.logs.ranking import MIN_CAUSE_SCORE, ErrorContext, Scored, diag_fragments, rank, score_line
+from servers.logs.reports import ReportFacts, find_line, read_prmon_max, read_reports
+from servers.logs.scanner import FileScan, scan_file
+from servers.logs.signatures import match_signatures
+from servers.logs.sources import LogBundle, LogFile
+from servers.logs.triage import Triage, triage_record
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BUDGET = 6000
+MIN_BUDGET = 1000
+MAX_BUDGET = 40000
+FAILED_STATES = frozenset({"failed", "closed", "cancelled", "subfinished"})
+
+
+@dataclass
+class JobInput:
+    """Everything known about one job before the analysis."""
+
+    source: str
+    bundle: LogBundle | None = None
+    record: dict[str, Any] | None = None
+    link: str | None = None
+    budget: int = DEFAULT_BUDGET
+    read_source: str | None = None
+    notes: list[str] = field(default_factory=list)
+    file_notes: list[FileNote] = field(default_factory=list)
+    site: str | None = None
+    queue_maxrss_mb: int | None = None
+
+
+@dataclass
+class _Scanned:
+    scans: list[FileScan]
+    reports: ReportFacts
+    facts: PilotFacts
+    pilot: FileScan | None
+    prmon: tuple[int | None, int | None]
+
+
+def analyze(job_input: JobInput) -> FailureReport:
+    """Return the failure report of one job from its record (if any) and its logs (if any)."""
+    scanned = _scan(job_input.bundle)
+    job = _job_record(job_input, scanned)
+    triage = triage_record(job)
+    failed = _failed(job, triage)
+
+    context = _error_context(triage, failed)
+    candidates = _candidates(scanned, context)
+    ranked = rank(candidates)
+    anchor = _anchor(ranked, failed)
+
+    phase, phase_reason = _phase(triage, failed, anchor, scanned)
+    if phase != context.phase:
+        context.phase = phase
+        ranked = rank(
+            [score_line(c.file, c.line, c.block, context, count=c.count, offset=c.offset) for c in ranked]
+        )
+        anchor = _anchor(ranked, failed)
+
+    contexts = _anchor_contexts(ranked, anchor, scanned, phase, context)
+    items = assemble_items(
+        ranked,
+        anchor,
+        contexts,
+        scanned.facts,
+        scanned.pilot,
+        failed=failed,
+        phase=phase,
+        record_item=_record_item(job_input, scanned, triage),
+    )
+    evidence, used, omitted = fit_budget(items, job_input.budget)
+
+    return _report(
+        job_input, job, triage, failed, phase, phase_reason, scanned, evidence, used, omitted, anchor
+    )
+
+
+def _scan(bundle: LogBundle | None) -> _Scanned:
+    files = bundle.files if bundle else []
+    reports = read_reports(files)
+    text_files = [log for log in files if _is_scannable(log)]
+    text_files.sort(key=lambda log: (Path(log.name).name != "pilotlog.txt", log.name))
+    scans = [scan_file(log) for log in text_files]
+
+    pilot = next(
+        (scan for scan in scans if scan.layout in (Layout.PILOT3, Layout.PILOT2, Layout.PILOT1)), None
+    )
+    lines: list[LogLine] = []
+    if pilot is not None:
+        lines = pilot.head + [hit.line for hit in pilot.hits] + pilot.tail
+    facts = collect_facts(lines)
+
+    prmon: tuple[int | None, int | None] = (None, None)
+    for log in files:
+        if Path(log.name).name == "memory_monitor_output.txt":
+            prmon = read_prmon_max(log)
+    return _Scanned(scans, reports, facts, pilot, prmon)
+
+
+def _is_scannable(log: LogFile) -> bool:
+    base = Path(log.name).name
+    return not base.endswith(".json") and base != "memory_monitor_output.txt"
+
+
+def _job_record(job_input: JobInput, scanned: _Scanned) -> dict[str, Any]:
+    for document in (job_input.record, scanned.reports.job_record):
+        if isinstance(document, dict):
+            job = document.get("job") if isinstance(document.get("job"), dict) else document
+            if job:
+                return {str(key).lower(): value for key, value in job.items()}
+    return record_from_logs(scanned.facts, scanned.reports)
+
+
+def _record_item(job_input: JobInput, scanned: _Scanned, triage: Triage) -> Item | None:
+    """Quote the decisive error's diag from the job record (BigPanDA's or a job.json next to the logs)."""
+    primary = triage.primary
+    if primary is None or not primary.diag or not (job_input.record or scanned.reports.job_record):
+        return None
+
+    diag_field = (
+        "exeerrordiag"
+        if primary.field == "transexitcode"
+        else primary.field.replace("errorcode", "errordiag")
+    )
+    text = f"{diag_field}: {primary.diag}"
+    if job_input.record is not None:
+        return Item("summary", "BigPanDA job record", 0, text, f"the {primary.field} diag recorded by PanDA")
+
+    job_json = (
+        next((log for log in job_input.bundle.files if Path(log.name).name == "job.json"), None)
+        if job_input.bundle
+        else None
+    )
+    line = find_line(job_json, f'"{diag_field}"') if job_json else None
+    return Item(
+        "summary",
+        job_json.name if job_json else "job.json",
+        line.number if line else 0,
+        text,
+        f"the {primary.field} diag recorded by PanDA",
+    )
+
+
+def _failed(job: dict[str, Any], triage: Triage) -> bool | None:
+    if triage.primary is not None:
+        return True
+    status = str(job.get("jobstatus") or "").lower()
+    if status in FAILED_STATES:
+        return True
+    if status:
+        return False
+    return None
+
+
+def _error_context(triage: Triage, failed: bool | None) -> ErrorContext:
+    primary = triage.primary
+    if primary is None:
+        return ErrorContext(failed=failed)
+    return ErrorContext(
+        failed=failed,
+        code=primary.code,
+        error_field=primary.field,
+        message=primary.message,
+        diag_fragments=diag_fragments(primary.diag),
+        phase=phase_from_code(primary.field, primary.code, primary.component),
+        pilot_killed_payload=primary.field == "piloterrorcode" and primary.code in PILOT_KILL_CODES,
+        payload_primary=primary.field in ("exeerrorcode", "transexitcode"),
+    )
+
+
+def _candidates(scanned: _Scanned, context: ErrorContext) -> list[Scored]:
+    candidates: list[Scored] = []
+    for scan in scanned.scans:
+        seen = {normalized_message(hit.line) for hit in scan.hits}
+        for hit in scan.hits:
+            candidates.append(
+                score_line(scan.file.name, hit.line, hit.block, context, count=hit.count, offset=hit.offset)
+            )
+        # INFO lines of the head and tail that report success or sum up the errors. Causes on INFO lines are
+        # taken from the windows around the decisive line instead, so a long log ranks like a short one.
+        for line in scan.head + scan.tail:
+            if line.continuation or is_noise(line) or normalized_message(line) in seen:
+                continue
+            seen.add(normalized_message(line))
+            if any(s.kind in ("success", "summary") for s in match_signatures(line.message)):
+                candidates.append(score_line(scan.file.name, line, [], context))
+
+    candidates = _drop_pilot_copies(candidates)
+    for quoted in scanned.reports.quoted:
+        # JSON reports restate what the logs show; they are summaries, ranked by their own weight.
+        candidates.append(
+            Scored(
+                quoted.file, quoted.line, [], float(quoted.weight), [quoted.reason], [], report_summary=True
+            )
+        )
+    return candidates
+
+
+def _drop_pilot_copies(candidates: list[Scored]) -> list[Scored]:
+    """Drop the pilot's quotes of payload lines ("found CRITICAL errors in payload.stdout") when the original is at hand."""
+    originals = {item.line.text.strip() for item in candidates if not item.has_kind("benign")}
+    return [
+        item
+        for item in candidates
+        if not (item.block and item.has_kind("benign") and item.block[0].strip() in originals)
+    ]
+
+
+def _anchor(ranked: list[Scored], failed: bool | None) -> Scored | None:
+    if failed is False:
+        return next((item for item in ranked if item.has_kind("success")), None)
+    return next(
+        (
+            item
+            for item in ranked
+            if item.is_cause and item.score >= MIN_CAUSE_SCORE and not item.has_kind("summary")
+        ),
+        None,
+    )
+
+
+def _phase(
+    triage: Triage, failed: bool | None, anchor: Scored | None, scanned: _Scanned
+) -> tuple[str | None, str | None]:
+    if not failed:
+        return None, None
+    primary = triage.primary
+    if primary is not None:
+        phase = phase_from_code(primary.field, primary.code, primary.component)
+        if phase:
+            return (
+                phase,
+                f"{primary.field} {primary.code} ({primary.acronym or primary.component}) is set in this phase",
+            )
+
+    if anchor is not None:
+        phases = {s.phase for s in anchor.signatures if s.phase and s.kind == "cause"}
+        if len(phases) == 1:
+            phase = phases.pop()
+            return phase, f"the decisive line ({anchor.file}:{anchor.line.number}) reports a {phase} failure"
+        line_phase = phase_from_line(anchor.file, anchor.line)
+        if line_phase:
+            return (
+                line_phase,
+                f"the decisive line ({anchor.file}:{anchor.line.number}) comes from the {line_phase} step",
+            )
+        scan = next((s for s in scanned.scans if s.file.name == anchor.file), None)
+        if scan is not None:
+            state = build_context(window_for(scan, anchor), anchor, None, pilot_killed_payload=False).state
+            if phase_from_state(state):
+                return phase_from_state(
+                    state
+                ), f"the job was in state '{state}' when the decisive line was written"
+
+    if primary is not None and primary.field in ("exeerrorcode", "transexitcode"):
+        return "payload", "the decisive code is the payload's exit code"
+    return None, None
+
+
+def _anchor_contexts(
+    ranked: list[Scored], anchor: Scored | None, scanned: _Scanned, phase: str | None, context: ErrorContext
+) -> list[tuple[Scored, AnchorContext]]:
+    anchors = [anchor] if anchor is not None else []
+    # When the decisive line is in a payload file, the pilot log still shows what the pilot saw and did.
+    if anchor is not None and scanned.pilot is not None and anchor.file != scanned.pilot.file.name:
+        pilot_anchor = next(
+            (
+                item
+                for item in ranked
+                if item.file == scanned.pilot.file.name
+                and item.is_cause
+                and item.score >= MIN_CAUSE_SCORE
+                and not item.has_kind("summary")
+            ),
+            None,
+        )
+        if pilot_anchor is not None:
+            anchors.append(pilot_anchor)
+
+    contexts = []
+    for item in anchors:
+        scan = next((s for s in scanned.scans if s.file.name == item.file), None)
+        if scan is None:
+            continue
+        window = window_for(scan, item)
+        contexts.append(
+            (item, build_context(window, item, phase, pilot_killed_payload=context.pilot_killed_payload))
+        )
+    return contexts
+
+
+def _report(
+    job_input: JobInput,
+    job: dict[str, Any],
+    triage: Triage,
+    failed: bool | None,
+    phase: str | None,
+    phase_reason: str | None,
+    scanned: _Scanned,
+    evidence: list,
+    used: int,
+    omitted: int,
+    anchor: Scored | None,
+) -> FailureReport:
+    if job_input.record or scanned.reports.job_record:
+        summary = summary_from_record(
+            job,
+            link=job_input.link,
+            site=job_input.site or scanned.facts.queuedata.get("site"),
+            pilot_version=scanned.facts.pilot_version,
+        )
+    else:
+        summary = summary_from_logs(scanned.facts, scanned.reports, job)
+
+    notes = list(job_input.notes) + triage.notes + scanned.reports.problems
+    files = list(job_input.file_notes) + _file_notes(job_input.bundle, scanned)
+    if failed and anchor is None:
+        notes.append(
+            "No log line clearly shows the cause; the explanation rests on the error codes and diags."
+        )
+    if job_input.bundle is None or not job_input.bundle.files:
+        notes.append("No log files were read; the report rests on the job record only.")
+
+    primary = triage.primary
+    return FailureReport(
+        source=job_input.source,
+        failed=failed,
+        outcome=_outcome(failed, phase, primary, summary.status),
+        job=summary if summary.model_dump(exclude_none=True) else None,
+        primary_error=primary,
+        other_errors=triage.others,
+        phase=phase,
+        phase_reason=phase_reason,
+        category=primary.category if primary else None,
+        retry=_retry(triage, failed, summary.attempt, summary.max_attempts),
+        memory=memory_facts(
+            job,
+            scanned.facts,
+            scanned.reports,
+            queue_maxrss_mb=job_input.queue_maxrss_mb,
+            prmon=scanned.prmon,
+        ),
+        evidence=evidence,
+        files=files,
+        notes=notes,
+        budget_chars=job_input.budget,
+        used_chars=used,
+        omitted_items=omitted,
+        next_step=_next_step(job_input, omitted, anchor),
+    )
+
+
+def _file_notes(bundle: LogBundle | None, scanned: _Scanned) -> list[FileNote]:
+    if bundle is None:
+        return []
+    notes = list(bundle.notes)
+    scanned_names = {scan.file.name for scan in scanned.scans}
+    for log in bundle.files:
+        status = "tail-scanned" if log.tail_only else "scanned"
+        note = None
+        scan = next((s for s in scanned.scans if s.file.name == log.name), None)
+        if log.name not in scanned_names:
+            note = "read as a report"
+        elif scan is not None and scan.truncated_hits:
+            note = "very many distinct warnings; only the first ones were ranked"
+        notes.append(FileNote(name=log.name, size=log.size, status=status, note=note))
+    return notes
+
+
+def _outcome(failed: bool | None, phase: str | None, primary: Any, status: str | None) -> str:
+    if failed is False:
+        return f"The job did not fail (status {status or 'unknown'}); no error field is set."
+    if failed is None:
+        return "Whether the job failed is unknown: neither a job record nor a final pilot report was found."
+    if primary is None:
+        return f"The job failed (status {status}) but no error code is set."
+    name = primary.acronym or primary.component or "unknown"
+    where = f" in the {phase} phase" if phase else ""
+    return (
+        f"The job failed{where}: {primary.field} {primary.code} {name} ({primary.message or 'no message'})."
+    )
+
+
+def _retry(triage: Triage, failed: bool | None, attempt: int | None, max_attempts: int | None) -> Retry:
+    left = max(max_attempts - attempt, 0) if attempt is not None and max_attempts is not None else None
+    reason = triage.retry_reason
+    if failed and left == 0:
+        reason += f" This was attempt {attempt} of {max_attempts}: PanDA will not retry it automatically."
+    advice = triage.retry_advice if failed is not None else "unclear"
+    return Retry(advice=advice, reason=reason, attempt=attempt, max_attempts=max_attempts, attempts_left=left)
+
+
+def _next_step(job_input: JobInput, omitted: int, anchor: Scored | None) -> str | None:
+    if omitted == 0:
+        return None
+    step = f"{omitted} evidence items did not fit into budget_chars={job_input.budget}."
+    if job_input.budget < MAX_BUDGET:
+        step += f" Call again with budget_chars={min(job_input.budget * 2, MAX_BUDGET)}"
+    if anchor is not None and job_input.read_source:
+        step += (
+            f", or read_log_lines(source={job_input.read_source!r}, filename={anchor.file!r}, "
+            f"start_line={max(anchor.line.number - 40, 1)}) to read around the decisive line"
+        )
+    return step + "."
