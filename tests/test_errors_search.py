@@ -65,6 +65,50 @@ def test_plain_words(index: SearchIndex, text: str, expected: str) -> None:
     assert expected in _keys(index.search(text))[:3]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "job killed because it stopped writing output",
+        "the payload stopped producing output and was killed",
+        "no output written for two hours",
+        "no file activity for 3 hours",
+    ],
+)
+def test_stopped_output_means_looping(index: SearchIndex, text: str) -> None:
+    assert _keys(index.search(text))[0] == "pilot:1150"
+
+
+def test_signal_name_prefers_payload_crash(index: SearchIndex) -> None:
+    result = index.search("SIGSEGV")
+    keys = _keys(result)
+    assert keys.index("pilot:1328") < keys.index("pilot:1203")
+    pilot_hit = result.hits[keys.index("pilot:1203")]
+    assert not any("exit status" in reason for reason in pilot_hit.matched)
+    assert "SIGSEGV named in text (139 = 128 + 11)" in result.hits[keys.index("transform:139")].matched
+
+
+def test_exit_status_number_lifts_pilot_code(index: SearchIndex) -> None:
+    result = index.search("the pilot exited with exit status 137")
+    keys = _keys(result)
+    assert keys.index("pilot:1200") < keys.index("pilot-exit:137")
+    assert "pilot exit status 137 stands for this code" in result.hits[keys.index("pilot:1200")].matched
+
+
+def test_matched_words_as_written(index: SearchIndex) -> None:
+    hit = index.search("files were killed and no space left")
+    words = [reason for hit in hit.hits for reason in hit.matched if reason.startswith("words:")]
+    assert any("killed" in reason for reason in words)
+    assert not any(" kill," in reason or reason.endswith(" kill") for reason in words)
+    nospace = index.search("No space left on the scratch disk").hits[0]
+    assert any("No space left" in reason for reason in nospace.matched)
+
+
+def test_long_query_shortened(index: SearchIndex) -> None:
+    result = index.search("Remote file open timed out " * 200)
+    assert len(result.query) <= 80
+    assert result.query.endswith("…")
+
+
 def test_hosts_paths_and_numbers_ignored(index: SearchIndex) -> None:
     text = "Remote file open timed out for root://xrootd.example.org:1094//atlas/rucio/data23/AOD.123456._000001.pool.root.1"
     assert _keys(index.search(text))[0] == "pilot:1368"

@@ -60,9 +60,26 @@ async def test_explain_wrong_component_names_the_right_one() -> None:
         result = await client.call_tool("explain_error_code", {"code": 1152, "component": "transform"})
     assert result.is_error
     text = result.content[0].text
-    assert "not a transform code" in text
-    assert "pilot (STAGEOUTTIMEOUT)" in text
-    assert "without component" in text
+    assert "1152 is not a known transform code" in text
+    assert "pilot 1152 STAGEOUTTIMEOUT" in text
+    assert "Omit component" in text
+
+
+async def test_explain_job_field_filters_meanings() -> None:
+    async with _client() as client:
+        wrong_field = await client.call_tool(
+            "explain_error_code", {"code": 137, "component": "pilotErrorCode"}
+        )
+        ddm = await client.call_tool("explain_error_code", {"code": 100, "component": "ddmErrorCode"})
+    assert wrong_field.is_error
+    text = wrong_field.content[0].text
+    assert "137 is not a known pilotErrorCode value" in text
+    assert "transform 137 TRF_SIG_SIGKILL" in text
+    assert "pilot-exit 137 KILLSIGNAL" in text
+    assert "Omit component" in text
+    assert ddm.structured_content is not None
+    assert [entry["component"] for entry in ddm.structured_content["candidates"]] == ["dataservice"]
+    assert ddm.structured_content["more_candidates"] == []
 
 
 async def test_explain_unknown_code_and_component() -> None:
@@ -74,6 +91,8 @@ async def test_explain_unknown_code_and_component() -> None:
     assert "search_error_codes" in unknown.content[0].text
     assert bad_component.is_error
     assert "'executor'" in bad_component.content[0].text
+    assert "dataservice" in bad_component.content[0].text
+    assert "exeErrorCode" in bad_component.content[0].text
 
 
 async def test_search_error_codes() -> None:
@@ -83,6 +102,27 @@ async def test_search_error_codes() -> None:
     assert result.structured_content is not None
     assert result.structured_content["hits"][0]["code"] == 1145
     assert too_many.is_error
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_search_empty_text_friendly(text: str) -> None:
+    async with _client() as client:
+        result = await client.call_tool("search_error_codes", {"text": text})
+    assert result.is_error
+    message = result.content[0].text
+    assert "text is empty" in message
+    assert "validation error" not in message
+
+
+async def test_search_long_text_capped_and_shortened() -> None:
+    async with _client() as client:
+        too_long = await client.call_tool("search_error_codes", {"text": "md5 mismatch " * 2000})
+        long_ok = await client.call_tool("search_error_codes", {"text": "md5 mismatch " * 1000})
+    assert too_long.is_error
+    assert "more than 20000" in too_long.content[0].text
+    assert len(too_long.content[0].text) < 300
+    assert long_ok.structured_content is not None
+    assert len(long_ok.structured_content["query"]) <= 80
 
 
 async def test_list_error_codes_pages() -> None:
@@ -132,6 +172,25 @@ async def test_triage_job_errors_tool() -> None:
     assert "not a JSON object" in not_json.content[0].text
 
 
+async def test_triage_tool_rejects_other_records() -> None:
+    async with _client() as client:
+        unrelated = await client.call_tool("triage_job_errors", {"errors": {"foo": 1}})
+        definition = await client.call_tool(
+            "triage_job_errors", {"errors": {"PandaID": 42, "jobPars": "--maxEvents 10", "inFiles": "a.root"}}
+        )
+        unreadable = await client.call_tool(
+            "triage_job_errors", {"errors": {"jobstatus": "failed", "piloterrorcode": "abc"}}
+        )
+    assert unrelated.is_error
+    assert "does not look like a BigPanDA job record" in unrelated.content[0].text
+    assert definition.is_error
+    assert "getJob" in definition.content[0].text
+    assert "/job?pandaid=42&json" in definition.content[0].text
+    assert unreadable.structured_content is not None
+    assert unreadable.structured_content["retry_advice"] == "unclear"
+    assert "'abc'" in unreadable.structured_content["warnings"][0]
+
+
 async def test_error_resource() -> None:
     async with _client() as client:
         templates = await client.list_resource_templates()
@@ -148,8 +207,20 @@ async def test_error_resource() -> None:
 
 async def test_error_resource_not_found() -> None:
     async with _client() as client:
-        with pytest.raises(Exception, match="No pilot error code 4242"):
+        with pytest.raises(Exception, match="4242 is not a known pilot code"):
             await client.read_resource("panda-error://pilot/4242")
+        with pytest.raises(Exception, match="Use a code table .*transform.* or the job field"):
+            await client.read_resource("panda-error://bogus/65")
+        with pytest.raises(Exception, match="'abc' is not an error code"):
+            await client.read_resource("panda-error://pilot/abc")
+
+
+async def test_error_resource_by_job_field() -> None:
+    async with _client() as client:
+        result = await client.read_resource("panda-error://exeErrorCode/65")
+    text = result.contents[0].text
+    assert "### transform 65 TRF_EXEC_FAIL" in text
+    assert "pilot-exit" not in text
 
 
 async def test_prompts() -> None:
@@ -168,7 +239,29 @@ async def test_prompts() -> None:
     expert_text = expert.messages[0].content.text
     assert "For experts" in expert_text
     assert "TRF_SIG_SIGSEGV" in expert_text
-    assert "could not be looked up" in unknown.messages[0].content.text
+    unknown_text = unknown.messages[0].content.text
+    assert "'abc' is not an error code" in unknown_text
+    assert "invalid literal" not in unknown_text
+
+
+async def test_prompt_arguments_described() -> None:
+    async with _client() as client:
+        prompts = (await client.list_prompts()).prompts
+    for prompt in prompts:
+        assert prompt.arguments
+        for argument in prompt.arguments:
+            assert argument.description, f"{prompt.name}: {argument.name} has no description"
+
+
+async def test_tool_listing_compact() -> None:
+    async with _client() as client:
+        tools = (await client.list_tools()).tools
+    listing = json.dumps([tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools])
+    explain = next(tool for tool in tools if tool.name == "explain_error_code")
+    entry_schema = explain.output_schema["$defs"]["ErrorEntry"]
+    assert "keywords" not in entry_schema["properties"]
+    assert all("title" not in prop for prop in entry_schema["properties"].values())
+    assert len(listing) < 14000
 
 
 @pytest.fixture

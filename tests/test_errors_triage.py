@@ -111,7 +111,53 @@ def test_reassigned_by_jedi() -> None:
     assert result.primary is not None
     assert (result.primary.component, result.primary.code) == ("taskbuffer", 100)
     assert result.retry_advice == "not-a-failure"
-    assert any("Attempt 22 of 22" in note for note in result.notes)
+    assert any("Attempt 22 of 22" in note and "same job" in note for note in result.notes)
+    assert not any("JEDI will not retry" in note for note in result.notes)
+
+
+REASSIGNED = {
+    "jobstatus": "closed",
+    "jobsubstatus": "toreassign",
+    "taskbuffererrorcode": 100,
+    "taskbuffererrordiag": "reassigned by JEDI",
+    "attemptnr": 5,
+    "maxattempt": 5,
+    "jeditaskid": 21265064,
+}
+
+
+def test_reassigned_with_attempts_left() -> None:
+    files = [{"type": "input", "lfn": "EVNT.01._000036.pool.root.1", "attemptnr": 5, "maxattempt": 30}]
+    result = _triage({"job": REASSIGNED, "files": files})
+    assert result.retry_advice == "not-a-failure"
+    assert "new job" in result.retry_reason
+    assert any("up to 24 more jobs" in note for note in result.notes)
+
+
+def test_reassigned_at_last_file_attempt() -> None:
+    files = [{"type": "input", "lfn": "EVNT.01._000036.pool.root.1", "attemptnr": 4, "maxattempt": 5}]
+    result = _triage({"job": REASSIGNED, "files": files})
+    assert result.retry_advice == "retry-elsewhere-likely-helps"
+    assert "no attempts left" in result.retry_reason
+    assert any("makes no new job" in note for note in result.notes)
+
+
+def test_jedi_job_attempt_limit_explained() -> None:
+    result = _triage(REASSIGNED)
+    assert result.retry_advice == "not-a-failure"
+    assert any("as JEDI sets it for every job" in note for note in result.notes)
+
+
+def test_task_done_closure_not_a_failure() -> None:
+    result = _triage(
+        {
+            "jobstatus": "closed",
+            "jobsubstatus": "taskdone",
+            "taskbuffererrorcode": 100,
+            "taskbuffererrordiag": "killed since task is (almost) done",
+        }
+    )
+    assert result.retry_advice == "not-a-failure"
 
 
 def test_server_kill_without_reason_keeps_entry_advice() -> None:
@@ -149,6 +195,74 @@ def test_whole_bigpanda_response_accepted() -> None:
     result = _triage({"job": {"jobstatus": "failed", "piloterrorcode": 1150}, "files": []})
     assert result.primary is not None
     assert result.primary.code == 1150
+
+
+def test_archive_document_accepted() -> None:
+    result = _triage({"_id": "x", "_source": {"jobstatus": "failed", "piloterrorcode": 1099}})
+    assert result.primary is not None
+    assert result.primary.code == 1099
+
+
+@pytest.mark.parametrize("record", [{}, {"foo": 1}, {"pandaid": 7, "computingsite": "BNL"}])
+def test_not_a_job_record(record: dict[str, Any]) -> None:
+    result = _triage(record)
+    assert result.primary is None
+    assert result.retry_advice == "unclear"
+    assert "does not look like a BigPanDA job record (no jobstatus and no error fields" in result.retry_reason
+
+
+def test_job_definition_not_a_record() -> None:
+    result = _triage(
+        {"PandaID": 3487584273, "jobPars": "--inputEVNTFile=EVNT.pool.root", "inFiles": "EVNT.pool.root"}
+    )
+    assert result.retry_advice == "unclear"
+    assert "getJob" in result.retry_reason
+    assert "/job?pandaid=3487584273&json" in result.retry_reason
+
+
+def test_job_list_not_a_record() -> None:
+    result = _triage({"jobs": [{"jobstatus": "failed"}, {"jobstatus": "finished"}]})
+    assert result.retry_advice == "unclear"
+    assert "list of 2 jobs" in result.retry_reason
+
+
+def test_unreadable_code_warned() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": "abc"})
+    assert result.primary is None
+    assert result.retry_advice == "unclear"
+    assert result.warnings == ["piloterrorcode 'abc' is not a number, so it was not decoded."]
+
+
+def test_unreadable_code_beside_readable_one() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": 1099, "exeerrorcode": "n/a"})
+    assert result.primary is not None
+    assert result.primary.code == 1099
+    assert len(result.warnings) == 1
+    assert "exeerrorcode 'n/a'" in result.warnings[0]
+
+
+def test_codes_without_status_unclear() -> None:
+    result = _triage({"piloterrorcode": 0, "exeerrorcode": 0})
+    assert result.primary is None
+    assert result.retry_advice == "unclear"
+
+
+def test_negative_pilot_code_recoverable() -> None:
+    result = _triage({"jobstatus": "failed", "piloterrorcode": -1137})
+    assert result.primary is not None
+    assert (result.primary.component, result.primary.acronym, result.primary.code) == (
+        "pilot",
+        "STAGEOUTFAILED",
+        -1137,
+    )
+    assert any("marked recoverable" in note for note in result.notes)
+
+
+def test_minus_one_payload_exit_code() -> None:
+    result = _triage({"jobstatus": "failed", "transexitcode": "-1"})
+    assert result.primary is not None
+    assert (result.primary.component, result.primary.code) == ("pilot", -1)
+    assert result.primary.acronym == "UNKNOWNTRFFAILURE"
 
 
 CASES = (
@@ -195,3 +309,16 @@ def test_reference_closed_toreassign_job(reference_data: Path) -> None:
     assert result.primary is not None
     assert (result.primary.field, result.primary.code) == ("taskbuffererrorcode", 100)
     assert result.retry_advice == "not-a-failure"
+    # attemptnr equals maxattempt in the job, but the input file allows 30 attempts.
+    assert not any("will not retry" in note for note in result.notes)
+    assert any("attemptnr 22 and maxattempt 30" in note for note in result.notes)
+
+
+@pytest.mark.reference
+def test_reference_job_definition_rejected(reference_data: Path) -> None:
+    job = json.loads(
+        (reference_data / "jobs" / "getjob_job_definition_3487584273_Sim_tf.json").read_text(encoding="utf-8")
+    )
+    result = triage_job_errors(job, package_catalogue())
+    assert result.retry_advice == "unclear"
+    assert "getJob" in result.retry_reason

@@ -16,24 +16,6 @@ from servers.errors.server import NAME, build_server
 logger = logging.getLogger(__name__)
 
 
-def _console() -> Any:
-    # rich is imported only for terminal commands, so serving MCP does not pay for it.
-    from rich.console import Console
-
-    return Console()
-
-
-def _print_markdown(text: str) -> None:
-    from rich.markdown import Markdown
-
-    # Markdown would drop "<substep>"-style placeholders as HTML tags, so escape "<" outside code spans.
-    parts = text.split("`")
-    escaped = "`".join(
-        part.replace("<", "\\<") if index % 2 == 0 else part for index, part in enumerate(parts)
-    )
-    _console().print(Markdown(escaped))
-
-
 def _print_json(model: Any) -> None:
     sys.stdout.write(model.model_dump_json(indent=2) + "\n")
 
@@ -57,55 +39,64 @@ def _reporting_catalogue_errors(
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from servers.errors import render
+    from servers.errors import render, terminal
     from shared.errorcodes import UnknownComponentError, get_catalogue
     from shared.errorcodes.explain import CodeNotFoundError, explain_code
 
     try:
         explanation = explain_code(get_catalogue(), args.code, args.component)
-    except (UnknownComponentError, CodeNotFoundError) as exc:
-        print(f'{NAME}: {exc} Try: {NAME} search "<diag text>"', file=sys.stderr)
+    except UnknownComponentError as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        return 2
+    except CodeNotFoundError as exc:
+        next_step = (
+            "Run it without --component to see all meanings."
+            if exc.known
+            else f'Try: {NAME} search "<diag text>"'
+        )
+        print(f"{NAME}: {exc} {next_step}", file=sys.stderr)
         return 1
+
     if args.json:
         _print_json(explanation)
     else:
-        _print_markdown(render.explanation_markdown(explanation, args.audience))
+        terminal.print_markdown(render.explanation_markdown(explanation, args.audience))
     return 0
 
 
 def _search(args: argparse.Namespace) -> int:
+    from servers.errors import terminal
     from shared.errorcodes import search_errors
+    from shared.errorcodes.searchresult import MAX_QUERY_CHARS, shorten
 
-    result = search_errors(" ".join(args.text), limit=args.limit)
+    text = " ".join(args.text)
+    if not text.strip():
+        print(
+            f'{NAME}: the search text is empty; pass diag text or a few words, e.g. "md5sum mismatch"',
+            file=sys.stderr,
+        )
+        return 2
+    if len(text) > MAX_QUERY_CHARS:
+        print(
+            f"{NAME}: the search text has {len(text)} characters, more than {MAX_QUERY_CHARS} "
+            f"({shorten(text)!r}); pass the diag line or the error message only",
+            file=sys.stderr,
+        )
+        return 2
+
+    result = search_errors(text, limit=args.limit)
     if args.json:
         _print_json(result)
         return 0
     if not result.hits:
         print(f"No error code matches {result.query!r}. Try fewer or other words.", file=sys.stderr)
         return 1
-
-    from rich.table import Table
-
-    table = Table(title=f"Error codes for {result.query!r}", show_lines=False)
-    for column in ("#", "component", "code", "acronym", "message", "category", "retry", "matched"):
-        table.add_column(column, overflow="fold")
-    for position, hit in enumerate(result.hits, start=1):
-        code = f"{hit.code}" + (f" ({hit.script})" if hit.script else "")
-        table.add_row(
-            str(position),
-            hit.component,
-            code,
-            hit.acronym,
-            hit.message,
-            hit.category,
-            hit.retry_advice,
-            "; ".join(hit.matched),
-        )
-    _console().print(table)
+    terminal.print_search(result)
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
+    from servers.errors import terminal
     from shared.errorcodes import CATEGORIES, COMPONENTS, get_catalogue
     from shared.errorcodes.decode import normalize_component
 
@@ -127,21 +118,14 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 2
 
-    from rich.table import Table
-
-    table = Table(title="PanDA error codes")
-    for column in ("component", "code", "acronym", "message", "category", "retry"):
-        table.add_column(column, overflow="fold")
-    for entry in get_catalogue().select(component=component, category=category):
-        code = f"{entry.code}" + (f" ({entry.script})" if entry.script else "")
-        table.add_row(entry.component, code, entry.acronym, entry.message, entry.category, entry.retry_advice)
-    _console().print(table)
+    terminal.print_listing(get_catalogue().select(component=component, category=category))
     return 0
 
 
 def _triage(args: argparse.Namespace) -> int:
-    from servers.errors import render
+    from servers.errors import render, terminal
     from shared.errorcodes import triage_job_errors
+    from shared.errorcodes.jobrecord import read_job_record
 
     path = Path(args.job_file)
     try:
@@ -159,17 +143,25 @@ def _triage(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
     else:
-        _print_markdown(render.triage_markdown(result))
-    return 0
+        terminal.print_markdown(render.triage_markdown(result))
+    # Input that is not a job record still prints its verdict, but a script can tell from the status.
+    return 1 if read_job_record(record).problem else 0
 
 
 def add_commands(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the terminal subcommands; they print what the MCP tools return."""
     explain = subcommands.add_parser("explain", help="explain one error code")
-    explain.add_argument("code", type=int, help="the error code, e.g. 1152")
-    explain.add_argument("--component", help="code table or job field, e.g. transform or exeErrorCode")
+    explain.add_argument("code", type=int, help="the error code, e.g. 1152 or -15")
     explain.add_argument(
-        "--audience", choices=("user", "expert", "full"), default="full", help="which explanation"
+        "--component",
+        help="code table (e.g. transform) or the job field the code came from (e.g. exeErrorCode), "
+        "which keeps only the meanings that field can hold",
+    )
+    explain.add_argument(
+        "--audience",
+        choices=("user", "expert", "full"),
+        default="full",
+        help="which explanation to print: for a grid user, for an expert, or both (default: %(default)s)",
     )
     explain.add_argument(
         "--json", action="store_true", help="print the tool's JSON result instead of Markdown"

@@ -89,8 +89,11 @@ def search_markdown(result: SearchResult) -> str:
 def triage_markdown(result: TriageResult) -> str:
     """Return a triage result as Markdown: the decisive error, then the others, then the retry advice."""
     lines = []
-    if result.primary is None:
-        lines.append(f"**No failure to explain** (job status: {result.jobstatus or 'unknown'}).")
+    status = f" (job status: {result.jobstatus})" if result.jobstatus else ""
+    if result.primary is None and result.retry_advice == "not-a-failure":
+        lines.append(f"**No failure to explain**{status}.")
+    elif result.primary is None:
+        lines.append(f"**No error code to rank**{status}.")
     else:
         primary = result.primary
         lines += [
@@ -121,4 +124,6 @@ def triage_markdown(result: TriageResult) -> str:
     lines += ["", f"**Retry:** `{result.retry_advice}`: {result.retry_reason}"]
     if result.notes:
         lines += ["", _bullets(result.notes)]
+    if result.warnings:
+        lines += ["", "**Warnings:**", _bullets(result.warnings)]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from servers.common.tooling import READ_ONLY, decode_cursor, encode_cursor
 from servers.errors import render
@@ -28,6 +28,9 @@ from shared.errorcodes import (
 )
 from shared.errorcodes.decode import normalize_component
 from shared.errorcodes.explain import CodeNotFoundError, Explanation, explain_code
+from shared.errorcodes.jobrecord import read_job_record
+from shared.errorcodes.models import CompactModel
+from shared.errorcodes.searchresult import MAX_QUERY_CHARS, shorten
 
 NAME = "askpanda-errors"
 INSTRUCTIONS = (
@@ -37,10 +40,16 @@ INSTRUCTIONS = (
 )
 PAGE_SIZE = 50
 
+PromptCode = Annotated[str, Field(description="The error code, e.g. 1152, 65, 5406 or -15.")]
+PromptComponent = Annotated[
+    str | None,
+    Field(description="Optional code table (e.g. pilot, transform) or job field (e.g. exeErrorCode)."),
+]
+
 logger = logging.getLogger(__name__)
 
 
-class ErrorCodePage(BaseModel):
+class ErrorCodePage(CompactModel):
     """One page of error-code summaries."""
 
     items: list[ErrorSummary]
@@ -104,7 +113,8 @@ def build_server(catalogue: Catalogue | None = None) -> MCPServer:
             Field(
                 description="Code table (pilot, pilot-exit, transform, wnscripts, wnscripts-legacy, taskbuffer, "
                 "dataservice, jobdispatcher, supervisor, brokerage) or the job field it came from "
-                "(pilotErrorCode, exeErrorCode, transExitCode, ...). Omit to get every meaning, best first."
+                "(pilotErrorCode, exeErrorCode, transExitCode, ...), which keeps only the meanings that field "
+                "can hold. Omit to get every meaning, best first."
             ),
         ] = None,
     ) -> Explanation:
@@ -113,14 +123,11 @@ def build_server(catalogue: Catalogue | None = None) -> MCPServer:
             return explain_code(current_catalogue(), code, component)
         except UnknownComponentError as exc:
             # ToolError text reaches the model, so it names the valid values.
-            raise ToolError(
-                f"Unknown component {component!r}. Use one of: {', '.join(COMPONENTS)}, or a job field such as "
-                "exeErrorCode."
-            ) from exc
+            raise ToolError(str(exc)) from exc
         except CodeNotFoundError as exc:
             next_step = (
-                "Call explain_error_code without component to see them."
-                if component and "exists as" in str(exc)
+                "Omit component to see all meanings."
+                if exc.known
                 else "Call search_error_codes with the diag text, or list_error_codes to browse a component."
             )
             raise ToolError(f"{exc} {next_step}") from exc
@@ -130,17 +137,23 @@ def build_server(catalogue: Catalogue | None = None) -> MCPServer:
         text: Annotated[
             str,
             Field(
-                min_length=1,
-                max_length=20000,
-                description="Diag text, a log line or plain words, e.g. 'md5 mismatch' or "
-                "'PilotException: error code: 1368, ...'.",
+                description="Diag text, a log line or plain words (up to 20000 characters), e.g. 'md5 mismatch' "
+                "or 'PilotException: error code: 1368, ...'.",
             ),
         ],
         limit: Annotated[int, Field(ge=1, le=20, description="Number of hits to return.")] = 5,
     ) -> SearchResult:
         """Find the error codes that match a pasted diag or a description of the failure, best first."""
+        # Checked here, not by the schema, so that the model gets a sentence instead of a validation dump.
         if not text.strip():
-            raise ToolError("text is empty. Pass the diag text or a few words that describe the failure.")
+            raise ToolError(
+                f"text is empty ({text!r}). Pass the diag text or a few words that describe the failure."
+            )
+        if len(text) > MAX_QUERY_CHARS:
+            raise ToolError(
+                f"text has {len(text)} characters, more than {MAX_QUERY_CHARS}: {shorten(text)!r}. Pass the "
+                "diag line or the error message only."
+            )
         return get_search_index(current_catalogue()).search(text, limit=limit)
 
     @server.tool(annotations=READ_ONLY)
@@ -198,26 +211,33 @@ def build_server(catalogue: Catalogue | None = None) -> MCPServer:
             raise ToolError(
                 "errors is empty. Pass the job's error fields, e.g. piloterrorcode and piloterrordiag."
             )
+        problem = read_job_record(fields).problem
+        if problem is not None:
+            raise ToolError(problem)
         return triage_job_errors(fields, current_catalogue())
 
     @server.resource("panda-error://{component}/{code}", mime_type="text/markdown")
     def error_resource(component: str, code: str) -> str:
-        """Return one error code as Markdown, e.g. panda-error://pilot/1152."""
-        table = normalize_component(component)
-        if table is None or not code.lstrip("-").isdigit():
-            raise ResourceNotFoundError(f"No error code resource {component}/{code}.")
-        entries = current_catalogue().get(table, int(code))
-        if not entries:
-            raise ResourceNotFoundError(f"No {table} error code {code}.")
-        return "\n\n".join(render.entry_markdown(entry) for entry in entries)
+        """Return one error code as Markdown, e.g. panda-error://pilot/1152 or panda-error://exeErrorCode/65."""
+        try:
+            number = int(code)
+        except ValueError as exc:
+            raise ResourceNotFoundError(
+                f"{code!r} is not an error code; use a whole number, e.g. panda-error://pilot/1152."
+            ) from exc
+        try:
+            explanation = explain_code(current_catalogue(), number, component)
+        except (UnknownComponentError, CodeNotFoundError) as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        return "\n\n".join(render.entry_markdown(entry) for entry in explanation.candidates)
 
     @server.prompt("explain-error-for-user")
-    def explain_for_user(code: str, component: str | None = None) -> str:
+    def explain_for_user(code: PromptCode, component: PromptComponent = None) -> str:
         """Explain an error code to a grid user in plain words."""
         return _prompt_text(code, component, "user")
 
     @server.prompt("explain-error-for-expert")
-    def explain_for_expert(code: str, component: str | None = None) -> str:
+    def explain_for_expert(code: PromptCode, component: PromptComponent = None) -> str:
         """Explain an error code to a shift operator or site expert."""
         return _prompt_text(code, component, "expert")
 
@@ -230,13 +250,22 @@ def build_server(catalogue: Catalogue | None = None) -> MCPServer:
             "causes and whether a retry elsewhere can help"
         )
         try:
-            explanation = explain_code(current_catalogue(), int(code), component or None)
-        except (ValueError, UnknownComponentError, CodeNotFoundError) as exc:
+            number = int(code.strip())
+        except ValueError:
+            logger.info("prompt for %s readers: code %r is not a number", audience, code)
             return (
-                f"Error code {code!r} could not be looked up ({exc}). Ask the user for the diag text instead."
+                f"{code!r} is not an error code: PanDA error codes are whole numbers such as 1152, 65 or -15. Ask "
+                "the user for the number, or for the diag text and call search_error_codes with it."
+            )
+        try:
+            explanation = explain_code(current_catalogue(), number, component or None)
+        except (UnknownComponentError, CodeNotFoundError) as exc:
+            logger.info("prompt for %s readers: code %d not looked up: %s", audience, number, exc)
+            return (
+                f"Error code {number} could not be looked up: {exc} Ask the user for the diag text instead."
             )
         return (
-            f"Explain PanDA error code {code} to {reader}. Base the answer only on the catalogue entry below; "
+            f"Explain PanDA error code {number} to {reader}. Base the answer only on the catalogue entry below; "
             f"if several meanings are listed, say which one fits and why.\n\n"
             + render.explanation_markdown(explanation, audience)
         )

@@ -10,56 +10,17 @@ import functools
 import re
 from collections.abc import Iterable
 
-# Phrases rewritten to one token before splitting, so "timed out", "time-out" and "timeout" agree.
-# Each pattern runs only when one of its trigger substrings occurs in the lower-case text.
-_PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (r"\btime[sd]?[\s_-]*out", " timeout ", ("time",)),
-    (r"\bstage[\s_-]*in\b", " stagein ", ("stage",)),
-    (r"\bstage[\s_-]*out\b", " stageout ", ("stage",)),
-    (r"\binputs?\s+(?:file\s+)?(?:copy|transfer|download)\w*", " stagein ", ("input",)),
-    (r"\boutputs?\s+(?:file\s+)?(?:copy|transfer|upload)\w*", " stageout ", ("output",)),
-    (
-        r"\bno\s+space\s+left\b|\bdisk\s+(?:is\s+)?full\b|\bout\s+of\s+(?:disk\s+)?space\b",
-        " nospace ",
-        ("space", "full"),
-    ),
-    (r"\bquota\s+exceeded\b|\bexceeded\s+(?:the\s+)?quota\b", " nospace ", ("quota",)),
-    (
-        r"\bout\s+of\s+memory\b|\boom[\s-]*kill\w*|\b(?:std::)?bad_alloc\b",
-        " oom ",
-        ("memory", "oom", "alloc"),
-    ),
-    (
-        r"\bseg(?:mentation)?\s*(?:fault|violation)\b|\binvalid\s+memory\s+reference\b",
-        " segfault ",
-        ("seg", "invalid"),
-    ),
-    (
-        r"\bnot\s+found\b|\bdoes\s*n[o']t\s+exist\b|\bno\s+such\b|\bcannot\s+find\b|\bcould\s+not\s+find\b",
-        " missing ",
-        ("not", "n't", "such", "find"),
-    ),
-    (
-        r"\bwall[\s-]*(?:time|clock)\b|\btime\s+limit\b|\bmax(?:imum)?\s+time\b",
-        " walltime ",
-        ("wall", "time"),
-    ),
-    (r"\bcheck[\s-]*sum", " checksum ", ("check",)),
-    (r"\bstorage\s+element\b", " rse ", ("element",)),
-    (r"\bworker[\s-]*node\b", " workernode ", ("worker",)),
-    (r"\bnon[\s-]*zero\b", " nonzero ", ("zero",)),
-    (r"\bcore[\s-]*dump(?:ed)?\b", " coredump ", ("dump",)),
-    (r"\bdata\s*base\b", " database ", ("base",)),
-    (r"\bkill(?:ed)?\s+by\s+(?:the\s+)?(?:batch|condor|slurm|lsf|pbs)\b", " batchkill ", ("kill",)),
-)
+from shared.errorcodes.vocabulary import ABBREVIATIONS, PHRASE_TABLE, STOPWORDS, SYNONYM_GROUPS
+
 _PHRASES = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement, triggers)
-    for pattern, replacement, triggers in _PHRASE_TABLE
+    for pattern, replacement, triggers in PHRASE_TABLE
 )
 
 
 # Pasted diags carry paths, hosts, file names, ids and numbers that never help to find the code. Each
-# pattern runs only when its trigger occurs in the text.
+# pattern runs only when its trigger occurs in the text. The number pattern comes last, because
+# clean(keep_numbers=True) skips the last pattern.
 _NOISE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), trigger)
     for pattern, trigger in (
@@ -73,231 +34,6 @@ _NOISE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])")
 _WORD = re.compile(r"[a-z][a-z0-9]*")
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "too",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "after",
-        "before",
-        "during",
-        "about",
-        "again",
-        "all",
-        "also",
-        "any",
-        "because",
-        "both",
-        "each",
-        "few",
-        "more",
-        "most",
-        "other",
-        "over",
-        "same",
-        "some",
-        "under",
-        "until",
-        "up",
-        "very",
-        "via",
-        "just",
-        "please",
-        "help",
-        "got",
-        "get",
-        "gets",
-        "getting",
-        "see",
-        "seen",
-        "saying",
-        "says",
-        "said",
-    ]
-)
-
-# Words of the field that mean the same thing; each group adds one concept token to the text.
-SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
-    "_checksum": ("md5", "md5sum", "adler32", "adler", "ad", "checksum", "checksums", "crc", "crc32"),
-    "_space": ("space", "disk", "disks", "quota", "nospace", "enospc", "diskspace", "full"),
-    "_timeout": ("timeout", "timeouts", "slow", "hung", "hang", "hanging", "stuck"),
-    "_looping": (
-        "looping",
-        "loop",
-        "idle",
-        "frozen",
-        "stalled",
-        "stall",
-        "inactive",
-        "hung",
-        "hang",
-        "stuck",
-    ),
-    "_credential": (
-        "proxy",
-        "proxies",
-        "certificate",
-        "certificates",
-        "cert",
-        "certs",
-        "credential",
-        "credentials",
-        "x509",
-        "voms",
-        "arcproxy",
-        "token",
-        "tokens",
-        "authentication",
-        "auth",
-    ),
-    "_memory": (
-        "memory",
-        "rss",
-        "pss",
-        "oom",
-        "ram",
-        "vmem",
-        "swap",
-        "malloc",
-        "alloc",
-        "badalloc",
-        "maxrss",
-        "maxpss",
-        "leak",
-    ),
-    "_segfault": ("segfault", "sigsegv", "segv", "crash", "crashed", "crashes", "coredump"),
-    "_container": ("singularity", "apptainer", "container", "containers", "docker", "podman"),
-    "_preempt": ("preempt", "preempted", "preemption", "preemptible", "evict", "evicted", "eviction"),
-    "_stagein": ("stagein", "download", "downloading", "downloaded"),
-    "_stageout": ("stageout", "upload", "uploading", "uploaded"),
-    "_missing": ("missing", "absent", "lost", "unavailable", "gone"),
-    "_storage": (
-        "rse",
-        "se",
-        "storage",
-        "endpoint",
-        "ddmendpoint",
-        "dcache",
-        "eos",
-        "xrootd",
-        "webdav",
-        "davs",
-    ),
-    "_network": (
-        "network",
-        "connection",
-        "connect",
-        "connectivity",
-        "unreachable",
-        "communication",
-        "communicate",
-        "dns",
-        "socket",
-    ),
-    "_queue": ("queuedata", "queue", "queues", "schedconfig", "pandaqueue"),
-    "_walltime": ("walltime", "sigxcpu", "xcpu", "maxtime", "deadline"),
-    "_kill": ("kill", "killed", "terminated", "terminate", "sigkill", "sigterm", "batchkill"),
-    "_software": ("release", "athena", "asetup", "cvmfs", "software", "installation"),
-    "_validation": ("validation", "validate", "validated", "corrupt", "corrupted", "corruption"),
-    "_file": ("file", "files", "lfn", "pfn", "replica", "replicas", "dataset"),
-    "_input": ("input", "inputs"),
-    "_output": ("output", "outputs"),
-    "_mismatch": ("mismatch", "mismatched", "differ", "differs", "different", "wrong", "inconsistent"),
-    "_transfer": ("transfer", "transfers", "transferring", "copy", "copying", "xrdcp", "copytool", "gfal"),
-}
-
-# Short forms used in logs and diags, expanded before stemming.
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "trf": ("transform",),
-    "trfs": ("transform",),
-    "wn": ("workernode",),
-    "mkdir": ("create", "directory"),
-    "dir": ("directory",),
-    "env": ("environment",),
-    "exe": ("execution",),
-    "exec": ("execution",),
-    "db": ("database",),
-    "chksum": ("checksum",),
-    "msg": ("message",),
-}
-
-# Short forms found only inside acronyms: GET and PUT are Pilot 1 names for stage-in and stage-out,
-# AD is adler32, ES is event service, EC_ is the prefix of every server constant.
-ACRONYM_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    **ABBREVIATIONS,
-    "get": ("stagein",),
-    "put": ("stageout",),
-    "ad": ("adler32",),
-    "es": ("event", "service"),
-    "ec": (),
-    "sig": (),
-}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -343,16 +79,29 @@ def concepts_of(token: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def clean(text: str) -> str:
-    """Return `text` with phrases unified and noise (URLs, paths, hosts, ids, numbers) removed."""
+def clean(text: str, keep_numbers: bool = False) -> str:
+    """Return `text` with phrases unified and noise (URLs, paths, hosts, ids and, unless kept, numbers) removed."""
     lower = text.lower()
     for pattern, replacement, triggers in _PHRASES:
         if any(trigger in lower for trigger in triggers):
             text = pattern.sub(replacement, text)
-    for pattern, trigger in _NOISE:
+    noise = _NOISE[:-1] if keep_numbers else _NOISE
+    for pattern, trigger in noise:
         if trigger in text:
             text = pattern.sub(" ", text)
     return text
+
+
+def phrase_sources(text: str) -> dict[str, str]:
+    """Return {phrase token: the text it replaced}, e.g. {"nospace": "No space left"}, for display."""
+    sources: dict[str, str] = {}
+    lower = text.lower()
+    for pattern, replacement, triggers in _PHRASES:
+        if any(trigger in lower for trigger in triggers):
+            match = pattern.search(text)
+            if match:
+                sources.setdefault(replacement.strip(), " ".join(match.group(0).split()))
+    return sources
 
 
 def words(text: str) -> list[str]:
@@ -363,11 +112,18 @@ def words(text: str) -> list[str]:
 
 def terms(raw_words: Iterable[str], abbreviations: dict[str, tuple[str, ...]] = ABBREVIATIONS) -> list[str]:
     """Return the stems of `raw_words`, abbreviations expanded and stop words dropped, in order."""
-    result: list[str] = []
+    return [term for term, _ in sourced_terms(raw_words, abbreviations)]
+
+
+def sourced_terms(
+    raw_words: Iterable[str], abbreviations: dict[str, tuple[str, ...]] = ABBREVIATIONS
+) -> list[tuple[str, str]]:
+    """Return (stem, the word it came from) for each term of `raw_words`, as terms() computes them."""
+    result: list[tuple[str, str]] = []
     for word in raw_words:
         for part in abbreviations.get(word, (word,)):
             if part not in STOPWORDS:
-                result.append(stem(part))
+                result.append((stem(part), word))
     return result
 
 

@@ -217,7 +217,10 @@ def _code_origin(script: str, offset: int, base_code: int, used: bool) -> str:
     parts = f"{full_code} = 5000 + {offset} ({script}) + base code {base_code}"
     if used:
         return f"{script} writes {parts} to payload_error_report.json and exits with status {base_code}."
-    return f"{parts}. The code is defined for every script, but the current {script} does not set it."
+    return (
+        f"{parts}. The code is defined for every script, but {script} at panda-wnscript master (2026-08-18) does "
+        "not set it, so a job that reports it ran another version of the script; the base meaning applies."
+    )
 
 
 def _load_file(path: Path) -> tuple[DataFile, list[ErrorEntry]]:

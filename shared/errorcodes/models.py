@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Category = Literal[
     "File and Storage Issues",
@@ -49,6 +50,34 @@ JobField = Literal[
     "brokerageErrorCode",
 ]
 JOB_FIELDS: tuple[str, ...] = get_args(JobField)
+
+
+def _compact_schema(schema: dict[str, Any]) -> None:
+    """Shorten a model's JSON schema for MCP tool listings without changing what it accepts.
+
+    Titles derived from field names and defaults (meaningless in an output schema) are dropped, and
+    `anyOf: [{type: T}, {type: null}]` becomes `type: [T, "null"]`.
+    """
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("default", None)
+        options = prop.get("anyOf")
+        if (
+            isinstance(options, list)
+            and len(options) == 2
+            and options[1] == {"type": "null"}
+            and set(options[0]) == {"type"}
+            and isinstance(options[0]["type"], str)
+        ):
+            del prop["anyOf"]
+            prop["type"] = [options[0]["type"], "null"]
+
+
+class CompactModel(BaseModel):
+    """A model with a shortened JSON schema, to keep MCP tool listings small."""
+
+    model_config = ConfigDict(json_schema_extra=_compact_schema)
 
 
 class RawEntry(BaseModel):
@@ -105,7 +134,7 @@ class DataFile(BaseModel):
     entries: list[RawEntry] = Field(min_length=1)
 
 
-class ErrorEntry(BaseModel):
+class ErrorEntry(CompactModel):
     """One error code of one component, with its explanations and retry advice."""
 
     model_config = ConfigDict(frozen=True)
@@ -122,7 +151,8 @@ class ErrorEntry(BaseModel):
     suggested_actions: list[str]
     retry_advice: RetryAdvice
     retry_reason: str
-    keywords: list[str] = Field(default_factory=list, exclude=True)  # search aids, not sent to clients
+    # Search aids: left out of results and of the output schema.
+    keywords: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True)
     historical: bool = Field(False, description="True for codes removed from the current sources.")
     note: str | None = None
     pilot_error_code: int | None = Field(
@@ -148,7 +178,7 @@ class ErrorEntry(BaseModel):
         return (self.component, self.code, self.script or "", self.acronym, self.message)
 
 
-class ErrorSummary(BaseModel):
+class ErrorSummary(CompactModel):
     """A one-line view of an entry, used in lists and search hits."""
 
     component: Component
@@ -175,7 +205,7 @@ class ErrorSummary(BaseModel):
         )
 
 
-class DecodedError(BaseModel):
+class DecodedError(CompactModel):
     """One non-zero error field of a job, resolved against the catalogue."""
 
     field: str = Field(description="The BigPanDA job field, lower-case, e.g. piloterrorcode.")
@@ -194,11 +224,11 @@ class DecodedError(BaseModel):
     rank_reason: str = Field(description="Why this error ranks where it does.")
 
 
-class TriageResult(BaseModel):
+class TriageResult(CompactModel):
     """The errors of one job, the decisive one first, with the retry advice for the job."""
 
     primary: DecodedError | None = Field(
-        description="The error that decided the outcome; None if the job did not fail."
+        None, description="The error that decided the outcome; None if the job did not fail."
     )
     others: list[DecodedError] = Field(
         default_factory=list, description="The other errors, most relevant first."
@@ -207,3 +237,6 @@ class TriageResult(BaseModel):
     retry_reason: str
     jobstatus: str | None = None
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list, description="Input values that could not be read, e.g. a non-numeric code."
+    )

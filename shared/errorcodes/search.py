@@ -16,13 +16,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from shared.errorcodes import analysis
 from shared.errorcodes.catalogue import Catalogue
-from shared.errorcodes.decode import DEFAULT_WNSCRIPT_OFFSETS, CodeMention, find_code_mentions
+from shared.errorcodes.decode import DEFAULT_WNSCRIPT_OFFSETS, SIGNAL_NUMBERS, CodeMention, find_code_mentions
 from shared.errorcodes.models import ErrorEntry, ErrorSummary
+from shared.errorcodes.searchresult import SearchHit, SearchResult, shorten
+from shared.errorcodes.vocabulary import ACRONYM_ABBREVIATIONS, ACRONYM_VOCABULARY
 
 # How much a query term counts when it appears in each field of an entry.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -42,79 +43,24 @@ MAX_FIELD_WEIGHT = max(FIELD_WEIGHTS.values())
 COMPONENT_PRIOR: dict[str, float] = {"pilot-exit": 0.8, "wnscripts-legacy": 0.8}
 HISTORICAL_PRIOR = 0.85
 
-# Words every acronym splitter needs besides those of the messages.
-_ACRONYM_VOCABULARY = frozenset(
-    [
-        "no",
-        "not",
-        "non",
-        "get",
-        "put",
-        "ad",
-        "md5",
-        "trf",
-        "es",
-        "sig",
-        "user",
-        "dir",
-        "too",
-        "big",
-        "large",
-        "kill",
-        "exec",
-        "usr",
-        "bad",
-        "lfn",
-        "se",
-        "rse",
-        "ddm",
-        "cpu",
-        "chmod",
-        "mkdir",
-        "json",
-        "xml",
-        "os",
-        "sl5",
-        "io",
-        "arc",
-        "cvmfs",
-        "lsetup",
-        "xrdcp",
-        "frontier",
-        "guid",
-        "pfn",
-        "esd",
-        "aod",
-        "hpo",
-        "trf",
-        "db",
-        "sup",
-    ]
-)
 _SCRIPT_NAMES = (*DEFAULT_WNSCRIPT_OFFSETS, "runcontainer")
 _SCRIPT_PATTERN = re.compile(r"\b(" + "|".join(_SCRIPT_NAMES) + r")\b", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[^a-z0-9]+")
 MIN_SCORE = 0.08
 
-
-class SearchHit(ErrorSummary):
-    """One search result: an entry summary with its score and the signals that matched."""
-
-    score: float = Field(description="Relevance; only the order within one result is meaningful.")
-    matched: list[str] = Field(default_factory=list, description="What matched: codes, message, words.")
-    other_codes: list[int] = Field(
-        default_factory=list, description="wnscripts: the same base error reported by the other scripts."
-    )
+# Score added for a keyword phrase found in the text. A one-word phrase adds less in a longer text,
+# because there that word is only one of several.
+PHRASE_BONUS = 0.4
 
 
-class SearchResult(BaseModel):
-    """The ranked hits of one search, with the codes the text names explicitly."""
+@dataclass(frozen=True)
+class _Query:
+    """A query in the forms the signals compare: plain, with numbers (padded with spaces), and its words."""
 
-    query: str
-    hits: list[SearchHit]
-    codes_in_text: list[str] = Field(
-        default_factory=list, description="Codes the text names, e.g. 'pilot 1099'."
-    )
+    text: str
+    phrase_text: str
+    word_count: int
+    display: dict[str, str]
 
 
 @dataclass
@@ -129,9 +75,15 @@ class _Document:
     phrases: list[str] = field(default_factory=list)
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, keep_numbers: bool = False) -> str:
     """Return lower-case text with phrases unified and every run of punctuation turned into one space."""
-    return _PUNCTUATION.sub(" ", analysis.clean(text).lower()).strip()
+    return _PUNCTUATION.sub(" ", analysis.clean(text, keep_numbers).lower()).strip()
+
+
+def _mention_reason(code: int, mention: CodeMention) -> str:
+    if mention.reason in SIGNAL_NUMBERS:
+        return f"{mention.reason} named in text ({code} = 128 + {code - 128})"
+    return f"code {code} named in text ({mention.reason})"
 
 
 def _pairs(stems: list[str]) -> set[tuple[str, str]]:
@@ -161,7 +113,7 @@ class SearchIndex:
 
     @staticmethod
     def _vocabulary(catalogue: Catalogue) -> set[str]:
-        words: set[str] = set(_ACRONYM_VOCABULARY)
+        words: set[str] = set(ACRONYM_VOCABULARY)
         for entry in catalogue.entries:
             for text in (entry.message, entry.user_explanation, *entry.keywords):
                 words.update(analysis.words(text))
@@ -170,7 +122,7 @@ class SearchIndex:
     @staticmethod
     def _document(entry: ErrorEntry, vocabulary: set[str]) -> _Document:
         acronym_words = analysis.segment_acronym(entry.acronym, vocabulary)
-        acronym_terms = analysis.terms(acronym_words, analysis.ACRONYM_ABBREVIATIONS)
+        acronym_terms = analysis.terms(acronym_words, ACRONYM_ABBREVIATIONS)
         message_terms = analysis.terms(analysis.words(analysis.clean(entry.message)))
         keyword_terms = [
             analysis.terms(analysis.words(analysis.clean(keyword))) for keyword in entry.keywords
@@ -196,9 +148,10 @@ class SearchIndex:
             bigrams |= _pairs(terms)
 
         message = normalize(entry.message)
-        phrases = [normalize(keyword) for keyword in entry.keywords]
+        # Numbers stay in phrases, so "pilot exit code 65" matches only a text that names 65.
+        phrases = [normalize(keyword, keep_numbers=True) for keyword in entry.keywords]
         if len(message) >= 12 and " " in message:
-            phrases.append(message)
+            phrases.append(normalize(entry.message, keep_numbers=True))
         group_code = entry.base_code if entry.component == "wnscripts" and entry.base_code else entry.code
         return _Document(
             entry=entry,
@@ -227,32 +180,41 @@ class SearchIndex:
             term: math.log(1 + (total - count + 0.5) / (count + 0.5)) for term, count in frequency.items()
         }
 
-    def _query_terms(self, text: str) -> list[str]:
-        """Return the query's terms, with words unknown to the catalogue replaced by a close known word."""
-        stems = analysis.terms(analysis.words(analysis.clean(text)))
+    def _query_terms(self, text: str) -> tuple[list[str], dict[str, str]]:
+        """Return the query's terms and {term: the words of the text it came from}.
+
+        Words unknown to the catalogue are replaced by a close known word.
+        """
+        sources = analysis.phrase_sources(text)
         corrected = []
-        for term in stems:
-            if term in self._vocabulary_set or len(term) < 5:
-                corrected.append(term)
-                continue
-            match = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=85)
-            corrected.append(match[0] if match else term)
-        return analysis.with_concepts(corrected)
+        display: dict[str, str] = {}
+        for term, word in analysis.sourced_terms(analysis.words(analysis.clean(text))):
+            if term not in self._vocabulary_set and len(term) >= 5:
+                match = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=85)
+                term = match[0] if match else term
+            corrected.append(term)
+            display.setdefault(term, sources.get(word, word))
+        return analysis.with_concepts(corrected), display
 
     def search(self, text: str, limit: int = 5) -> SearchResult:
         """Return up to `limit` hits for `text`, best first, one per wnscripts base error."""
         mentions = find_code_mentions(text)
-        query_terms = self._query_terms(text)
+        query_terms, display = self._query_terms(text)
         query_pairs = _pairs([term for term in query_terms if not term.startswith("_")])
         unique_terms = list(dict.fromkeys(query_terms))
         idf_total = sum(self._idf.get(term, 1.0) for term in unique_terms) or 1.0
-        query_text = normalize(text)
+        query = _Query(
+            text=normalize(text),
+            phrase_text=f" {normalize(text, keep_numbers=True)} ",
+            word_count=len({term for term in unique_terms if not term.startswith("_")}),
+            display=display,
+        )
         scripts = {name.lower() for name in _SCRIPT_PATTERN.findall(text)}
 
-        fuzzy_message = self._fuzzy_scores(query_text, self._messages)
+        fuzzy_message = self._fuzzy_scores(query.text, self._messages)
         fuzzy_phrase: dict[int, float] = {}
         for position, score in self._fuzzy_scores(
-            query_text, [phrase for phrase, _ in self._phrase_owner]
+            query.phrase_text.strip(), [phrase for phrase, _ in self._phrase_owner]
         ).items():
             index = self._phrase_owner[position][1]
             fuzzy_phrase[index] = max(fuzzy_phrase.get(index, 0.0), score)
@@ -264,7 +226,7 @@ class SearchIndex:
                 unique_terms,
                 idf_total,
                 query_pairs,
-                query_text,
+                query,
                 mentions,
                 scripts,
                 fuzzy_message.get(index, 0.0),
@@ -273,33 +235,46 @@ class SearchIndex:
             if score >= MIN_SCORE:
                 scored.append((score, index, matched))
 
-        scored = self._lift_exit_status_targets(scored)
+        numbers = {mention.code for mention in mentions if mention.reason not in SIGNAL_NUMBERS}
+        scored = self._lift_exit_status_targets(scored, numbers)
         scored.sort(key=lambda item: (-item[0], self._tie_break(self.documents[item[1]].entry)))
         return SearchResult(
-            query=text,
+            query=shorten(text),
             hits=self._collapse(scored, limit),
             codes_in_text=[f"{'/'.join(m.components) or 'any'} {m.code} ({m.reason})" for m in mentions],
         )
 
     def _lift_exit_status_targets(
-        self, scored: list[tuple[float, int, list[str]]]
+        self, scored: list[tuple[float, int, list[str]]], named_codes: set[int]
     ) -> list[tuple[float, int, list[str]]]:
         """Give each pilot code at least the score of a matching pilot exit status that stands for it.
 
         An exit status and its pilot code describe the same failure, but only the pilot code reaches
-        the job record, so it should not rank below the status.
+        the job record, so it should not rank below the status. The status is given as the reason only
+        when the text names its number; otherwise the pilot code takes over what the status matched.
         """
         best: dict[int, tuple[float, int, list[str]]] = {item[1]: item for item in scored}
         for score, index, matched in scored:
-            target = self.documents[index].entry.pilot_error_code
-            if target is None:
+            status = self.documents[index].entry
+            if status.pilot_error_code is None:
                 continue
-            raw_score = score / COMPONENT_PRIOR["pilot-exit"]
-            for pilot_index in self._pilot_index.get(target, []):
+            named = status.code in named_codes
+            # A named status passes on its score without the pilot-exit prior; otherwise the pilot code
+            # only draws level with it.
+            lifted = score / COMPONENT_PRIOR["pilot-exit"] if named else score
+            for pilot_index in self._pilot_index.get(status.pilot_error_code, []):
                 current = best.get(pilot_index)
-                if current is None or current[0] < raw_score:
-                    reasons = [f"pilot exit status {self.documents[index].entry.code} stands for this code"]
-                    best[pilot_index] = (raw_score, pilot_index, reasons + (current[2] if current else []))
+                if current is not None and current[0] >= lifted:
+                    continue
+                if named:
+                    reasons = [f"pilot exit status {status.code} stands for this code"]
+                else:
+                    reasons = [reason for reason in matched if not reason.startswith("code ")]
+                kinds = {reason.split(":")[0] for reason in reasons}
+                own = [
+                    reason for reason in (current[2] if current else []) if reason.split(":")[0] not in kinds
+                ]
+                best[pilot_index] = (lifted, pilot_index, reasons + own)
         return list(best.values())
 
     @staticmethod
@@ -318,7 +293,7 @@ class SearchIndex:
         query_terms: list[str],
         idf_total: float,
         query_pairs: set[tuple[str, str]],
-        query_text: str,
+        query: _Query,
         mentions: list[CodeMention],
         scripts: set[str],
         fuzzy_message: float,
@@ -335,17 +310,21 @@ class SearchIndex:
             if weight:
                 coverage += self._idf.get(term, 1.0) * weight
                 if weight >= FIELD_WEIGHTS["acronym"] and not term.startswith("_"):
-                    hit_words.append(term)
+                    hit_words.append(query.display.get(term, term))
         score = coverage / (idf_total * MAX_FIELD_WEIGHT)
         if hit_words:
             matched.append("words: " + ", ".join(hit_words[:6]))
 
         phrase_bonus = 0.0
-        if doc.message and len(doc.message) >= 12 and " " in doc.message and doc.message in query_text:
-            phrase_bonus = 0.6 + (0.3 if query_text.startswith(doc.message) else 0.0)
+        found = [phrase for phrase in doc.phrases if f" {phrase} " in query.phrase_text]
+        if doc.message and len(doc.message) >= 12 and " " in doc.message and doc.message in query.text:
+            phrase_bonus = 0.6 + (0.3 if query.text.startswith(doc.message) else 0.0)
             matched.append("official message in text")
-        elif any(phrase in query_text for phrase in doc.phrases):
-            phrase_bonus = 0.4
+        elif found:
+            longest = max(len(phrase.split()) for phrase in found)
+            phrase_bonus = (
+                PHRASE_BONUS if longest > 1 else PHRASE_BONUS * min(1.0, 2 / max(1, query.word_count))
+            )
             matched.append("keyword phrase in text")
         score += phrase_bonus
 
@@ -358,7 +337,7 @@ class SearchIndex:
                 continue
             if not mention.components or entry.component in mention.components:
                 score += 1.5
-                matched.append(f"code {entry.code} named in text ({mention.reason})")
+                matched.append(_mention_reason(entry.code, mention))
             else:
                 score += 0.3
             break
@@ -374,9 +353,10 @@ class SearchIndex:
         return score, matched
 
     @staticmethod
-    def _tie_break(entry: ErrorEntry) -> tuple[bool, int]:
-        # Among variants of one wnscripts base code, prefer a script that really sets it.
-        return (entry.set_by_script is False, entry.code)
+    def _tie_break(entry: ErrorEntry) -> tuple[bool, bool, int]:
+        # A pilot code goes before the exit status that stands for it, and among the variants of one
+        # wnscripts base code a script that really sets it goes first.
+        return (entry.component == "pilot-exit", entry.set_by_script is False, entry.code)
 
     def _collapse(self, scored: list[tuple[float, int, list[str]]], limit: int) -> list[SearchHit]:
         """Return the best `limit` hits, folding the wnscripts variants of one base code into one hit."""

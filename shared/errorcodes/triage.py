@@ -14,9 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.errorcodes.attempts import AttemptStatus, attempt_status
 from shared.errorcodes.catalogue import Catalogue, get_catalogue
 from shared.errorcodes.decode import JOB_FIELD_DIAGS, signals_in_text
+from shared.errorcodes.jobrecord import as_code, read_job_record
 from shared.errorcodes.models import DecodedError, ErrorEntry, RetryAdvice, TriageResult
+from shared.errorcodes.negative import negative_code_meanings
 
 # Pilot codes that only report "the payload failed". The payload's own code is the specific one.
 PILOT_WRAPPER_CODES = frozenset({1305, 1220, 1315})
@@ -70,6 +73,7 @@ class _Candidate:
 class _Job:
     status: str
     fields: Mapping[str, Any]
+    attempts: AttemptStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ RANK_RULES: tuple[RankRule, ...] = (
     ),
     RankRule(
         "specific-pilot-code",
-        lambda c, job: c.field == "piloterrorcode" and c.code not in PILOT_WRAPPER_CODES,
+        lambda c, job: c.field == "piloterrorcode" and abs(c.code) not in PILOT_WRAPPER_CODES,
         # The pilot found the cause itself (stage-in, memory, looping, proxy). A payload signal code
         # such as 143 recorded with it is the result of the pilot's own kill.
         "the pilot identified this failure itself; payload codes recorded with it follow from it",
@@ -130,15 +134,40 @@ class AdviceOverride:
     diag: re.Pattern[str]
     advice: RetryAdvice
     reason: str
+    # Advice when the job's input has no attempts left, if that changes it.
+    exhausted: tuple[RetryAdvice, str] | None = None
 
 
+# The diags JobComplexModule.killJob and archiveJob (panda-server) write with taskbuffer 100 EC_Kill.
 ADVICE_OVERRIDES: tuple[AdviceOverride, ...] = (
     AdviceOverride(
         "taskbuffer",
         100,
         re.compile(r"reassign", re.IGNORECASE),
         "not-a-failure",
-        "JEDI closed this attempt to run the job again; the new attempt has its own pandaid.",
+        "Nothing failed: JEDI closed this job so that a new job, with its own pandaid, processes its input "
+        "(after a task reassignment, a rebrokerage or a throttled task).",
+        exhausted=(
+            "retry-elsewhere-likely-helps",
+            (
+                "Nothing failed in this job: JEDI closed it to process its input elsewhere, but the input has no "
+                "attempts left, so no new job follows. Retrying the task gives the input new attempts."
+            ),
+        ),
+    ),
+    AdviceOverride(
+        "taskbuffer",
+        100,
+        re.compile(r"task is \(?almost\)? done", re.IGNORECASE),
+        "not-a-failure",
+        "JEDI closed this job because its task already had enough finished jobs; nothing failed.",
+    ),
+    AdviceOverride(
+        "taskbuffer",
+        100,
+        re.compile(r"closed by the pilot", re.IGNORECASE),
+        "not-a-failure",
+        "The pilot ended this job before it did any work, for example because no events were left.",
     ),
     AdviceOverride(
         "taskbuffer",
@@ -147,33 +176,31 @@ ADVICE_OVERRIDES: tuple[AdviceOverride, ...] = (
         "not-a-failure",
         "The job was killed on request of its owner, not by an error.",
     ),
+    AdviceOverride(
+        "taskbuffer",
+        100,
+        re.compile(r"upstream job failed", re.IGNORECASE),
+        "unclear",
+        "The server cancelled this job because the build job of its jobset failed; that job's error decides "
+        "whether a retry helps.",
+    ),
 )
-
-
-def _as_int(value: Any) -> int | None:
-    """Return an error-code value as int (they come as int, numeric string, '' or None)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    return None
-
-
-def _job_record(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the job record with lower-case keys; accepts a whole BigPanDA response {"job": {...}}."""
-    record = fields.get("job") if isinstance(fields.get("job"), Mapping) else fields
-    return {str(key).lower(): value for key, value in record.items()}
 
 
 def _resolve(catalogue: Catalogue, field: str, code: int, record: Mapping[str, Any]) -> ErrorEntry | None:
     """Return the catalogue entry a field's code stands for, or None when the catalogue lacks it."""
+    if code < 0:
+        # -n in a payload field is a kill by signal n (or the pilot's -1); a negative pilotErrorCode is a
+        # pilot code marked recoverable.
+        canonical = next(name for name in JOB_FIELD_DIAGS if name.lower() == field)
+        for meaning in negative_code_meanings(code):
+            entries = catalogue.get(meaning.component, meaning.code)
+            if canonical in meaning.job_fields and entries:
+                return entries[0]
+        return None
+
     if field in PAYLOAD_FIELDS:
-        # A negative payload exit code -n means killed by signal n, which the transform reports as 128+n.
-        lookup_code = 128 - code if code < 0 else code
-        entries = catalogue.lookup_payload(lookup_code, field, record.get("transformation"))
+        entries = catalogue.lookup_payload(code, field, record.get("transformation"))
         return entries[0] if entries else None
 
     component = _FIELD_COMPONENT[field]
@@ -185,7 +212,7 @@ def _candidates(catalogue: Catalogue, record: Mapping[str, Any]) -> list[_Candid
     """Return one candidate per non-zero error field, dropping a transExitCode that repeats exeErrorCode."""
     candidates: list[_Candidate] = []
     for field in FIELD_ORDER:
-        code = _as_int(record.get(field))
+        code = as_code(record.get(field))
         if not code:
             continue
         diag_field = JOB_FIELD_DIAGS[next(name for name in JOB_FIELD_DIAGS if name.lower() == field)]
@@ -207,7 +234,7 @@ def _rank(candidate: _Candidate, job: _Job) -> tuple[int, RankRule]:
     raise AssertionError("the last rank rule applies to every error")
 
 
-def _advice(candidate: _Candidate) -> tuple[RetryAdvice, str]:
+def _advice(candidate: _Candidate, job: _Job) -> tuple[RetryAdvice, str]:
     entry = candidate.entry
     if entry is None:
         return "unclear", f"Code {candidate.code} in {candidate.field} is not in the catalogue."
@@ -217,13 +244,21 @@ def _advice(candidate: _Candidate) -> tuple[RetryAdvice, str]:
             and entry.code == override.code
             and override.diag.search(candidate.diag)
         ):
+            attempts = job.attempts
+            if (
+                override.exhausted
+                and attempts is not None
+                and attempts.per_file
+                and not attempts.attempts_left
+            ):
+                return override.exhausted
             return override.advice, override.reason
     return entry.retry_advice, entry.retry_reason
 
 
-def _decoded(candidate: _Candidate, rule: RankRule) -> DecodedError:
+def _decoded(candidate: _Candidate, rule: RankRule, job: _Job) -> DecodedError:
     entry = candidate.entry
-    advice, reason = _advice(candidate)
+    advice, reason = _advice(candidate, job)
     return DecodedError(
         field=candidate.field,
         code=candidate.code,
@@ -240,28 +275,74 @@ def _decoded(candidate: _Candidate, rule: RankRule) -> DecodedError:
     )
 
 
-def _notes(record: Mapping[str, Any], decoded: list[DecodedError]) -> list[str]:
+def _notes(decoded: list[DecodedError], attempts: AttemptStatus | None) -> list[str]:
     notes: list[str] = []
-    attempt, max_attempt = _as_int(record.get("attemptnr")), _as_int(record.get("maxattempt"))
-    if attempt is not None and max_attempt and attempt >= max_attempt:
-        notes.append(f"Attempt {attempt} of {max_attempt}: JEDI will not retry this job automatically.")
+    if attempts is not None:
+        notes.append(attempts.note)
     for error in decoded:
+        if error.code < 0 and error.component is not None:
+            reason = next(
+                (
+                    meaning.reason
+                    for meaning in negative_code_meanings(error.code)
+                    if meaning.component == error.component
+                ),
+                "",
+            )
+            notes.append(
+                f"{error.field} {error.code} is read as {error.component} {error.acronym}. {reason}".strip()
+            )
         signals = signals_in_text(error.diag)
         if signals and error.acronym and not any(signal in error.acronym for signal in signals):
             notes.append(f"The {error.field} diag mentions {', '.join(signals)}.")
     return notes
 
 
+def _result_without_errors(status: str, notes: list[str], warnings: list[str]) -> TriageResult:
+    """Return the result for a job with no decodable error code."""
+    if warnings:
+        advice: RetryAdvice = "unclear"
+        reason = "An error code of this job could not be read (see warnings); read the job's logs."
+    elif status in ("failed", *SERVER_ENDED_STATES):
+        advice, reason = "unclear", f"The job is {status} but no error code is set; read its logs."
+    elif not status:
+        advice = "unclear"
+        reason = (
+            "No error code is set, and without jobstatus the record does not show whether the job failed."
+        )
+    else:
+        advice, reason = "unclear", f"The job is {status} and no error code is set."
+    return TriageResult(
+        primary=None,
+        others=[],
+        retry_advice=advice,
+        retry_reason=reason,
+        jobstatus=status or None,
+        notes=notes,
+        warnings=warnings,
+    )
+
+
 def triage_job_errors(fields: Mapping[str, Any], catalogue: Catalogue | None = None) -> TriageResult:
     """Rank the error fields of one BigPanDA job record and return the decisive error and the retry advice.
 
     `fields` is a job record (lower-case keys as the API returns them, or camelCase as users paste
-    them) or a whole `/job?pandaid=N&json` response. A job that did not fail gets no primary error.
+    them) or a whole `/job?pandaid=N&json` response. A job that did not fail gets no primary error;
+    input that is not a job record gets advice `unclear` and the reason.
     """
     catalogue = catalogue or get_catalogue()
-    record = _job_record(fields)
+    job_record = read_job_record(fields)
+    if job_record.problem is not None:
+        return TriageResult(
+            primary=None,
+            retry_advice="unclear",
+            retry_reason=job_record.problem,
+            warnings=job_record.warnings,
+        )
+
+    record = job_record.fields
     status = str(record.get("jobstatus") or "").strip().lower()
-    job = _Job(status=status, fields=record)
+    job = _Job(status=status, fields=record, attempts=attempt_status(record, job_record.files))
 
     ranked = sorted(
         (
@@ -270,8 +351,8 @@ def triage_job_errors(fields: Mapping[str, Any], catalogue: Catalogue | None = N
         ),
         key=lambda item: (item[0][0], item[1]),
     )
-    decoded = [_decoded(candidate, rule) for (_, rule), _, candidate in ranked]
-    notes = _notes(record, decoded)
+    decoded = [_decoded(candidate, rule, job) for (_, rule), _, candidate in ranked]
+    notes = _notes(decoded, job.attempts)
 
     if status in NOT_FAILED_STATES:
         if decoded:
@@ -283,26 +364,11 @@ def triage_job_errors(fields: Mapping[str, Any], catalogue: Catalogue | None = N
             retry_reason=f"The job is {status}, not failed.",
             jobstatus=status,
             notes=notes,
+            warnings=job_record.warnings,
         )
 
     if not decoded:
-        if status in ("failed", *SERVER_ENDED_STATES):
-            return TriageResult(
-                primary=None,
-                others=[],
-                retry_advice="unclear",
-                retry_reason=f"The job is {status} but no error code is set; read its logs.",
-                jobstatus=status,
-                notes=notes,
-            )
-        return TriageResult(
-            primary=None,
-            others=[],
-            retry_advice="not-a-failure",
-            retry_reason="No error code is set.",
-            jobstatus=status or None,
-            notes=notes,
-        )
+        return _result_without_errors(status, notes, job_record.warnings)
 
     primary = decoded[0]
     return TriageResult(
@@ -312,4 +378,5 @@ def triage_job_errors(fields: Mapping[str, Any], catalogue: Catalogue | None = N
         retry_reason=primary.retry_reason,
         jobstatus=status or None,
         notes=notes,
+        warnings=job_record.warnings,
     )
