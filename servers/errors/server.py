@@ -6,10 +6,10 @@ import json
 import logging
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from pydantic import Field
 
+from servers.common.base import AskPandaServer
 from servers.common.tooling import READ_ONLY, decode_cursor, encode_cursor
 from servers.errors import render
 from shared import __version__
@@ -91,9 +91,9 @@ def _resolve_component(component: str) -> str:
     return resolved
 
 
-def build_server(catalogue: Catalogue | None = None) -> MCPServer:
+def build_server(catalogue: Catalogue | None = None) -> AskPandaServer:
     """Return a new server; `catalogue` replaces the package catalogue (tests pass a fixture catalogue)."""
-    server = MCPServer(NAME, version=__version__, instructions=INSTRUCTIONS)
+    server = AskPandaServer(NAME, version=__version__, instructions=INSTRUCTIONS)
 
     def current_catalogue() -> Catalogue:
         # Loaded on the first call, not at start-up, so initialize stays fast.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from servers.common.base import AskPandaServer
 from servers.common.tooling import READ_ONLY_OPEN_WORLD, tool_error
 from servers.logs.analysis import DEFAULT_BUDGET
 from servers.logs.models import FailureReport, JobFiles, JobStatus, LogPage
@@ -43,10 +43,10 @@ def _tool_error(exc: Exception, context: str) -> ToolError:
 _EXPECTED = (InvalidInputError, LogSourceError, AskPandaError, OSError)
 
 
-def build_server() -> MCPServer:
+def build_server() -> AskPandaServer:
     """Return a new server with every tool registered; tests build one per test."""
     service = LogsService(get_settings())
-    server = MCPServer(NAME, version=__version__, instructions=INSTRUCTIONS)
+    server = AskPandaServer(NAME, version=__version__, instructions=INSTRUCTIONS)
 
     @server.tool(annotations=READ_ONLY_OPEN_WORLD)
     async def analyze_job_failure(
