@@ -351,6 +351,9 @@ class HttpClient:
                             last_error = exc
                             raise
         except TimeoutError as exc:
+            if last_error is None:
+                # No try has failed yet: the first response was still arriving (a slow drip) at the deadline.
+                last_error = TimeoutError("the response was still arriving")
             logger.warning(
                 "Deadline of %.0f s reached for %s (last error: %s)", deadline, display_url, describe_error(last_error)
             )

@@ -6,9 +6,12 @@ import logging
 import sys
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Send every log record to stderr, at DEBUG with `verbose` and at INFO otherwise."""
-    level = logging.DEBUG if verbose else logging.INFO
+def configure_logging(verbose: bool = False, *, quiet: bool = False) -> None:
+    """Send log records to stderr: DEBUG with `verbose`, else WARNING with `quiet`, else INFO.
+
+    Terminal commands run quiet, so a person sees only the result and real problems; servers log at INFO.
+    """
+    level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)

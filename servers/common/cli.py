@@ -50,9 +50,8 @@ def run_cli(
     """Parse `argv`; run a subcommand and return its exit status, or serve MCP until the client disconnects."""
     parser = build_parser(prog, description, add_commands)
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-
     handler = getattr(args, "handler", None)
+    configure_logging(args.verbose, quiet=handler is not None)
     if handler is not None:
         return int(handler(args) or 0)
 
