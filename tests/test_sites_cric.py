@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import anyio
 import pytest
 
 from servers.sites.cric import CricLoader, CricUnavailableError
-from shared.config import Settings
+from shared.config import DEFAULT_CRIC_URL, Settings
 from tests.fakeserver import FakeHTTPServer, Fault
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sites" / "cric_small.json"
@@ -217,3 +218,116 @@ async def test_damaged_cache_copy_fetched_again(fake_http: FakeHTTPServer, tmp_p
     assert "cached copy" in str(raised.value)
     assert len((await loader.load()).table) == 8
     assert len(fake_http.requests_to(CRIC_PATH)) == 2
+
+
+# --- a short wait for CRIC when a cached copy exists (terminal commands) ------------------------------
+
+
+@pytest.mark.anyio
+async def test_hanging_cric_serves_cached_copy_after_wait(fake_http: FakeHTTPServer, tmp_path: Path) -> None:
+    serve_fixture(fake_http)
+    slow = {"read_timeout": 30.0, "request_deadline": 60.0}
+    await CricLoader(remote_settings(fake_http, tmp_path, **slow), background_refresh=False).load()
+
+    fake_http.add_fault(CRIC_PATH, Fault(kind="delay", seconds=30.0), times=5)
+    loader = CricLoader(
+        remote_settings(fake_http, tmp_path, cric_ttl_seconds=0, **slow),
+        background_refresh=False,
+        refresh_wait=0.5,
+    )
+    started = time.monotonic()
+    with anyio.fail_after(10):
+        data = await loader.load()
+    assert time.monotonic() - started < 5
+    assert len(data.table) == 8
+    assert data.provenance.stale is True
+    assert data.provenance.stale_reason == "CRIC did not answer within 0.5 s, so the cached copy is served"
+
+
+@pytest.mark.anyio
+async def test_quick_refresh_within_wait_is_fresh(fake_http: FakeHTTPServer, tmp_path: Path) -> None:
+    serve_fixture(fake_http)
+    await CricLoader(remote_settings(fake_http, tmp_path), background_refresh=False).load()
+
+    loader = CricLoader(
+        remote_settings(fake_http, tmp_path, cric_ttl_seconds=0), background_refresh=False, refresh_wait=5.0
+    )
+    data = await loader.load()
+    assert data.provenance.stale is False
+    assert len(fake_http.requests_to(CRIC_PATH)) == 2
+
+
+@pytest.mark.anyio
+async def test_hanging_cric_without_cache_names_timeout(fake_http: FakeHTTPServer, tmp_path: Path) -> None:
+    serve_fixture(fake_http)
+    fake_http.add_fault(CRIC_PATH, Fault(kind="delay", seconds=30.0), times=5)
+    loader = CricLoader(
+        remote_settings(fake_http, tmp_path, read_timeout=0.3, request_deadline=1.0, max_retries=3),
+        background_refresh=False,
+        refresh_wait=0.2,
+    )
+    with anyio.fail_after(10):
+        with pytest.raises(CricUnavailableError) as raised:
+            await loader.load()
+    message = str(raised.value)
+    assert "did not respond within 1 s (last error: ReadTimeout)" in message
+    assert "(last error: )" not in message
+    assert "No cached copy exists yet" in message
+    assert message.count(f"{CRIC_PATH}?json") == 1
+
+
+# --- a local file that disappears or breaks ----------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_deleted_file_serves_last_copy(tmp_path: Path) -> None:
+    path = tmp_path / "cric.json"
+    shutil.copy(FIXTURE, path)
+    loader = CricLoader(Settings(cric_url=str(path), cache_dir=tmp_path / "cache"))
+    fresh = await loader.load()
+
+    path.unlink()
+    stale = await loader.load()
+    assert stale.table is fresh.table
+    assert stale.provenance.stale is True
+    assert stale.provenance.fetched_at == fresh.provenance.fetched_at
+    assert "cannot be read: No such file or directory" in (stale.provenance.stale_reason or "")
+    assert "The copy loaded before is served" in (stale.provenance.stale_reason or "")
+
+    shutil.copy(FIXTURE, path)
+    again = await loader.load()
+    assert again.provenance.stale is False
+
+
+@pytest.mark.anyio
+async def test_broken_file_serves_last_copy(tmp_path: Path) -> None:
+    path = tmp_path / "cric.json"
+    shutil.copy(FIXTURE, path)
+    loader = CricLoader(Settings(cric_url=str(path), cache_dir=tmp_path / "cache"))
+    await loader.load()
+
+    path.write_text("{half a docu", encoding="utf-8")
+    data = await loader.load()
+    assert len(data.table) == 8
+    assert data.provenance.stale is True
+    assert "is not valid JSON" in (data.provenance.stale_reason or "")
+
+
+# --- ASKPANDA_CRIC_URL values ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["", "   "])
+def test_empty_url_means_default(tmp_path: Path, url: str) -> None:
+    loader = CricLoader(Settings(cric_url=url, cache_dir=tmp_path))
+    assert loader.source == DEFAULT_CRIC_URL
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("url", ["ftp://cric.example.org/cric.json", "s3://bucket/cric.json"])
+async def test_unsupported_scheme_rejected(tmp_path: Path, url: str) -> None:
+    loader = CricLoader(Settings(cric_url=url, cache_dir=tmp_path))
+    with pytest.raises(CricUnavailableError) as raised:
+        await loader.load()
+    message = str(raised.value)
+    assert f"{url!r} uses the unsupported scheme" in message
+    assert "http(s) URL" in message

@@ -13,10 +13,11 @@ import pytest
 
 from servers.sites.cric import CricData, Provenance
 from servers.sites.errors import QueryError
-from servers.sites.filters import QueueFilters, parse_value, values_equal
+from servers.sites.filters import QueueFilters
 from servers.sites.queues import compare_queues, find_queues, get_queue, get_site
 from servers.sites.summary import describe_field, summarize_queues
 from servers.sites.table import read_table
+from servers.sites.values import parse_value, values_equal
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sites" / "cric_small.json"
 
@@ -70,7 +71,7 @@ def test_get_queue_dotted_fields(data: CricData) -> None:
         data, "EXAMPLE-T1", fields=["acopytools.pw", "queues.ce_flavour", "params.resource_type_limits.SCORE"]
     )
     assert result.values["acopytools.pw"] == ["rucio"]
-    assert result.values["queues.ce_flavour"] == ["HTCONDOR-CE", "HTCONDOR-CE"]
+    assert result.values["queues.ce_flavour"] == ["HTCONDOR-CE"]
     assert result.values["params.resource_type_limits.SCORE"] == 2000
 
 
@@ -305,13 +306,14 @@ def test_summary_counts_by_cloud(data: CricData) -> None:
     result = summarize_queues(data, "cloud", QueueFilters())
     assert result.counts == {"ZZ": 4, "YY": 4}
     assert result.total_queues == 8
-    assert result.note is None
+    assert result.notes == []
 
 
 def test_summary_multi_valued_and_none(data: CricData) -> None:
     result = summarize_queues(data, "hc_suite", QueueFilters())
     assert result.counts == {"PFT": 5, "AFT": 2, "(none)": 1, "GPU": 1}
-    assert result.note is not None and "more than total_queues" in result.note
+    assert len(result.notes) == 1
+    assert "more than total_queues" in result.notes[0]
 
 
 def test_summary_stats_with_filters(data: CricData) -> None:

@@ -159,9 +159,13 @@ async def test_snapshot_copytool_questions(settings: Settings) -> None:
     async with Client(build_server(settings), mode="legacy") as client:
         rucio_out = await call(client, "find_queues", {"copytool": "rucio", "activity": "pw", "limit": 0})
         mv_any = await call(client, "find_queues", {"copytool": "mv", "limit": 0})
+        mv_out = await call(client, "find_queues", {"copytool": "mv", "activity": "pw", "limit": 0})
         site = await call(client, "get_site", {"site": "BNL"})
     assert rucio_out["total"] == 186
     assert mv_any["total"] == 35
+    # 12 queues list mv for pw in acopytools; 23 ARC and HPC queues have an empty acopytools and copytools mv.
+    assert mv_out["total"] == 35
+    assert mv_out["notes"][0].startswith("23 matching queue(s) have an empty acopytools")
     assert site["queue_count"] == 7
     assert {queue["queue"]: queue["status"] for queue in site["queues"]}["BNL_Test"] == "brokeroff"
 

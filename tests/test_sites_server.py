@@ -212,3 +212,100 @@ async def test_stdio_server(tmp_path: Path) -> None:
         async with Client(stdio_client(params)) as client:
             result = await call(client, "find_queues", {"copytool": "mv", "fields": []})
     assert [row["queue"] for row in result["queues"]] == ["DEMO-HPC", "DEMO-HPC_GPU"]
+
+
+@pytest.mark.anyio
+async def test_tool_listing_compact(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        tools = (await client.list_tools()).tools
+    dumped = [tool.model_dump(by_alias=True, exclude_none=True, mode="json") for tool in tools]
+    # Measured at 13.8 KB after the schemas were compacted, down from 24 KB; the bound leaves room to grow.
+    assert len(json.dumps(dumped)) < 16_000
+    find = next(tool for tool in tools if tool.name == "find_queues")
+    assert find.input_schema["properties"]["status"] == {
+        "description": "online, test, brokeroff or offline.",
+        "type": "string",
+    }
+    assert find.input_schema["properties"]["limit"]["maximum"] == 500
+    assert find.output_schema["properties"]["data"]["type"] == "object"
+    assert "$defs" not in find.output_schema or "DataSource" not in find.output_schema["$defs"]
+
+
+@pytest.mark.anyio
+async def test_instructions_name_every_tool(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        instructions = client.instructions or ""
+    for tool in TOOLS:
+        assert tool in instructions, tool
+    assert "comment and state_comment" in instructions
+    assert "brokeroff" in instructions
+
+
+@pytest.mark.anyio
+async def test_copytool_fallback_rows_marked(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        result = await call(client, "find_queues", {"copytool": "mv", "activity": "pw"})
+    assert [row["queue"] for row in result["queues"]] == ["DEMO-HPC", "DEMO-HPC_GPU"]
+    assert all(row["copytool_source"] == "copytools (acopytools is empty)" for row in result["queues"])
+    assert result["notes"][0].startswith("2 matching queue(s) have an empty acopytools")
+
+
+@pytest.mark.anyio
+async def test_argument_errors_name_value_and_range(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        limit = await error_text(client, "find_queues", {"limit": 100000})
+        groups = await error_text(client, "summarize_queues", {"group_by": "cloud", "limit": 0})
+        bound = await error_text(client, "find_queues", {"min": {"maxrss": "abc"}})
+        operand = await error_text(client, "find_queues", {"where": {"maxrss": ">abc"}})
+    assert "limit must be 0 to 500 queues per page; got 100000" in limit
+    assert "limit must be 1 to 500 groups per page; got 0" in groups
+    assert "min needs a finite number for maxrss; got 'abc'" in bound
+    assert "'abc', which is not a finite number" in operand
+    for text in (limit, groups, bound, operand):
+        assert "validation error" not in text
+        assert "pydantic" not in text
+
+
+@pytest.mark.anyio
+async def test_named_filter_list_and_range(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        statuses = await call(client, "find_queues", {"status": ["test", "brokeroff"], "fields": []})
+        in_range = await call(
+            client, "find_queues", {"where": {"maxrss": [">16000", "<64000"]}, "fields": ["maxrss"]}
+        )
+    assert [row["queue"] for row in statuses["queues"]] == ["ANALY_EXAMPLE-T1", "EXAMPLE-T1_TEST"]
+    assert statuses["filters"] == ["status in test, brokeroff"]
+    assert [row["maxrss"] for row in in_range["queues"]] == [48000, 48000, 32000]
+
+
+@pytest.mark.anyio
+async def test_long_inputs_rejected_and_cut(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        name = await error_text(client, "get_queue", {"name": "Q" * 100_000})
+        value = await error_text(client, "find_queues", {"where": {"comment": "~" + "x" * 5000}})
+        fields = await error_text(client, "get_site", {"site": "SAMPLE", "fields": ["f" * 300]})
+        listed = await call(client, "find_queues", {"where": {"comment": "~" + "x" * 900}, "limit": 0})
+    assert "(100000 characters) is too long; names have at most 200 characters" in name
+    assert "(5001 characters), is too long; filter values have at most 1000 characters" in value
+    assert "(300 characters) is too long" in fields
+    for text in (name, value, fields):
+        assert len(text) < 400
+    assert len(listed["filters"][0]) < 120
+
+
+@pytest.mark.anyio
+async def test_compare_same_queue_rejected(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        text = await error_text(client, "compare_queues", {"names": ["SAMPLE_T2", "sample_t2"]})
+    assert "compare_queues takes 2 to 10 different queue names; got 1" in text
+
+
+@pytest.mark.anyio
+async def test_cursor_of_other_tool_named(settings: Settings) -> None:
+    async with Client(build_server(settings), mode="legacy") as client:
+        page = await call(client, "find_queues", {"limit": 1})
+        text = await error_text(
+            client, "summarize_queues", {"group_by": "cloud", "cursor": page["next_cursor"]}
+        )
+    assert "comes from find_queues, not summarize_queues" in text
+    assert "leave cursor out" in text

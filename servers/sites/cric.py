@@ -2,8 +2,10 @@
 
 CRIC's `api/atlas/pandaqueue/query/?json` returns `{queue_name: record}` with about 90 fields per queue;
 the CVMFS copy `cric_pandaqueues.json` has the same shape. Remote data goes through the shared disk cache
-with a TTL. The MCP server refreshes it in the background, so its callers do not wait for CRIC once a copy
-exists. While CRIC is down they get that copy, marked stale with its age.
+with a TTL. Once a copy exists, callers do not wait long for CRIC: the MCP server refreshes in the
+background and terminal commands wait a few seconds for the refresh. While CRIC is down or slow they get
+the copy, marked stale with its age and the reason. A local file that disappears or breaks under a
+running server is handled the same way: the last good copy is served, marked stale.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from urllib.parse import urlsplit
 import anyio
 
 from servers.sites.table import InvalidCricDataError, QueueTable, build_table, read_table
-from shared.cache import DiskCache
-from shared.config import Settings
+from shared.cache import CachedFile, DiskCache
+from shared.config import DEFAULT_CRIC_URL, Settings
 from shared.exceptions import AskPandaError, HtmlInsteadOfJsonError
 from shared.http import HttpClient, redact_url
 
 logger = logging.getLogger(__name__)
 
 CVMFS_COPY = "/cvmfs/atlas.cern.ch/repo/sw/local/etc/cric_pandaqueues.json"
+SUPPORTED_SCHEMES = ("http", "https", "file")
 
 
 class CricUnavailableError(Exception):
@@ -63,12 +66,21 @@ class CricData:
 
 
 def _local_path(url: str) -> Path | None:
-    """Return the file path when ASKPANDA_CRIC_URL names a local file (plain path or file:// URL)."""
+    """Return the file path when ASKPANDA_CRIC_URL names a local file (plain path or file:// URL).
+
+    Raise CricUnavailableError for a URL scheme other than http, https and file.
+    """
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         return None
     if parts.scheme == "file":
         return Path(parts.path).expanduser()
+    # A one-letter scheme is a Windows drive letter, as in C:\data\cric.json, so the URL is a path.
+    if len(parts.scheme) > 1:
+        raise CricUnavailableError(
+            f"ASKPANDA_CRIC_URL {url!r} uses the unsupported scheme {parts.scheme}://. Use an http(s) URL "
+            f"such as {DEFAULT_CRIC_URL}, or a local file path such as {CVMFS_COPY}."
+        )
     return Path(url).expanduser()
 
 
@@ -76,17 +88,30 @@ class CricLoader:
     """Loads the CRIC queue table from settings.cric_url and keeps it parsed while its file is unchanged.
 
     With `background_refresh` (the MCP servers), an expired copy is served at once, marked stale, while one
-    refresh runs. Terminal commands pass False, so they wait for fresh data.
+    refresh runs. Without it the refresh runs first. A caller with a cached copy then waits at most
+    `refresh_wait` seconds for it (terminal commands), or until the request deadline when that is None.
     """
 
-    def __init__(self, settings: Settings, *, background_refresh: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, background_refresh: bool = True, refresh_wait: float | None = None
+    ) -> None:
+        if not settings.cric_url.strip():
+            # An empty ASKPANDA_CRIC_URL (a placeholder left in a client configuration) means the default.
+            settings = settings.model_copy(update={"cric_url": DEFAULT_CRIC_URL})
         self._settings = settings
         self._background_refresh = background_refresh
-        self._url = settings.cric_url
-        self._path = _local_path(settings.cric_url)
+        self._refresh_wait = refresh_wait
+        self._url = settings.cric_url.strip()
+        self._url_error: CricUnavailableError | None = None
+        try:
+            self._path = _local_path(self._url)
+        except CricUnavailableError as exc:
+            self._path, self._url_error = None, exc
         self._cache = DiskCache(settings.cache_dir, max_bytes=settings.cache_max_mb * 1024 * 1024)
         self._table: QueueTable | None = None
         self._table_key: tuple[str, float, int] | None = None
+        self._file_loaded: Provenance | None = None
+        self._file_problem: str | None = None
         self._lock = asyncio.Lock()
         self._last_failure: str | None = None
 
@@ -96,6 +121,8 @@ class CricLoader:
 
     async def load(self) -> CricData:
         """Return the current queue table; raise CricUnavailableError when there is none to give."""
+        if self._url_error is not None:
+            raise self._url_error
         if self._path is not None:
             return await self._load_file(self._path)
         return await self._load_remote()
@@ -104,29 +131,49 @@ class CricLoader:
         try:
             stat = path.stat()
         except OSError as exc:
-            raise CricUnavailableError(
-                f"The CRIC file {path} (ASKPANDA_CRIC_URL) cannot be read: {exc.strerror or exc}. Point "
-                f"ASKPANDA_CRIC_URL to an existing copy such as {CVMFS_COPY}, or to the CRIC URL."
-            ) from exc
+            problem = f"The CRIC file {path} (ASKPANDA_CRIC_URL) cannot be read: {exc.strerror or exc}."
+            return self._last_good_file(
+                problem,
+                f"Point ASKPANDA_CRIC_URL to an existing copy such as {CVMFS_COPY}, or to the CRIC URL.",
+                exc,
+            )
 
         try:
             table = await self._table_for(path, (str(path), stat.st_mtime, stat.st_size))
         except (InvalidCricDataError, OSError) as exc:
-            raise CricUnavailableError(f"The CRIC file {path} cannot be used: {exc}") from exc
-        return CricData(table, Provenance(source=str(path), fetched_at=stat.st_mtime))
+            return self._last_good_file(f"The CRIC file {path} cannot be used: {exc}", "", exc)
+
+        self._file_loaded = Provenance(source=str(path), fetched_at=stat.st_mtime)
+        self._file_problem = None
+        return CricData(table, self._file_loaded)
+
+    def _last_good_file(self, problem: str, advice: str, exc: Exception) -> CricData:
+        """Return the table loaded from the file before, marked stale; raise CricUnavailableError if none.
+
+        CVMFS and network file systems can drop a file for a moment, so a server that loaded it once keeps
+        serving that copy.
+        """
+        if self._table is None or self._file_loaded is None:
+            raise CricUnavailableError(f"{problem} {advice}".strip()) from exc
+
+        if problem != self._file_problem:
+            logger.warning("%s Serving the copy loaded before.", problem)
+            self._file_problem = problem
+        reason = f"{problem} The copy loaded before is served."
+        provenance = Provenance(
+            self._file_loaded.source, self._file_loaded.fetched_at, stale=True, stale_reason=reason
+        )
+        return CricData(self._table, provenance)
 
     async def _load_remote(self) -> CricData:
         try:
-            entry = await self._cache.get(
-                self._url,
-                self._fetch,
-                ttl=self._settings.cric_ttl_seconds,
-                refresh_in_background=self._background_refresh,
-            )
+            entry = await self._cache_entry()
         except (AskPandaError, OSError) as exc:
+            failure = _describe_failure(exc)
+            origin = "" if self.source in failure else f" from {self.source}"
             raise CricUnavailableError(
-                f"CRIC queue data could not be loaded from {self.source}: {_describe_failure(exc)} No cached copy "
-                f"exists yet. Try again later, or set ASKPANDA_CRIC_URL to a local copy such as {CVMFS_COPY}."
+                f"CRIC queue data could not be loaded{origin}: {failure} No cached copy exists yet. To work "
+                f"without CRIC, set ASKPANDA_CRIC_URL to a local copy such as {CVMFS_COPY}."
             ) from exc
 
         try:
@@ -148,6 +195,22 @@ class CricLoader:
         if entry.stale:
             logger.info("Serving CRIC data %d s old from the cache: %s", provenance.age_seconds, reason)
         return CricData(table, provenance)
+
+    async def _cache_entry(self) -> CachedFile:
+        """Return the cache entry of the CRIC URL, refreshed first unless refreshes run in the background."""
+        ttl = self._settings.cric_ttl_seconds
+        cached = self._cache.peek(self._url)
+        waits_briefly = not self._background_refresh and self._refresh_wait is not None
+        if not waits_briefly or cached is None or cached.age_seconds < ttl:
+            return await self._cache.get(
+                self._url, self._fetch, ttl=ttl, refresh_in_background=self._background_refresh
+            )
+
+        with anyio.move_on_after(self._refresh_wait):
+            return await self._cache.get(self._url, self._fetch, ttl=ttl)
+        reason = f"CRIC did not answer within {self._refresh_wait:g} s, so the cached copy is served"
+        logger.info("%s (%s)", reason, self.source)
+        return CachedFile(cached.key, cached.path, cached.fetched_at, stale=True, stale_reason=reason)
 
     async def _table_for(self, path: Path, key: tuple[str, float, int]) -> QueueTable:
         # Parsing a 10 MB dump takes about 0.2 s (benchmarks/sites_bench.py), so it runs once per file

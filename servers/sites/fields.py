@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -74,15 +75,16 @@ def resolve(value: Any, parts: list[str]) -> Any:
 
     A dict key may itself contain dots (CRIC's params has keys such as "resource_type_limits.SCORE"), so
     the longest key that matches the next parts wins. Through a list the path applies to every element,
-    which gives a list of the values found (queues.ce_flavour gives one flavour per CE). A `*` part stands
-    for every value of an object (astorages.* gives the RSE lists of all activities).
+    which gives the distinct values found in their first order (queues.ce_flavour gives each CE flavour
+    once). A `*` part is every value of an object or every element of a list, at any depth. So astorages.*
+    gives the RSE lists of all activities, and queues.*.ce_flavour equals queues.ce_flavour.
     """
     if not parts:
         return value
 
-    if parts[0] == "*" and isinstance(value, dict):
-        found = [resolve(item, parts[1:]) for item in value.values()]
-        return [item for item in found if item is not MISSING]
+    if parts[0] == "*" and isinstance(value, (dict, list)):
+        items = value.values() if isinstance(value, dict) else value
+        return _distinct_found(resolve(item, parts[1:]) for item in items)
 
     if isinstance(value, dict):
         for end in range(len(parts), 0, -1):
@@ -92,10 +94,40 @@ def resolve(value: Any, parts: list[str]) -> Any:
         return MISSING
 
     if isinstance(value, list):
-        found = [resolve(item, parts) for item in value]
-        return [item for item in found if item is not MISSING]
+        return _distinct_found(resolve(item, parts) for item in value)
 
     return MISSING
+
+
+def reaches(value: Any, parts: list[str]) -> bool:
+    """Return whether `parts` leads to at least one value (null included) below `value`, as resolve walks."""
+    if not parts:
+        return True
+
+    if parts[0] == "*" and isinstance(value, (dict, list)):
+        items = value.values() if isinstance(value, dict) else value
+        return any(reaches(item, parts[1:]) for item in items)
+
+    if isinstance(value, dict):
+        for end in range(len(parts), 0, -1):
+            key = ".".join(parts[:end])
+            if key in value:
+                return reaches(value[key], parts[end:])
+        return False
+
+    if isinstance(value, list):
+        return any(reaches(item, parts) for item in value)
+
+    return False
+
+
+def _distinct_found(found: Iterable[Any]) -> list[Any]:
+    # The JSON text is the identity, because lists and objects are unhashable and 1 == True == 1.0 in Python.
+    distinct: dict[str, Any] = {}
+    for item in found:
+        if item is not MISSING:
+            distinct.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+    return list(distinct.values())
 
 
 def value_at(record: dict[str, Any], path: str) -> Any:

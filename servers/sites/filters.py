@@ -1,254 +1,52 @@
 """Queue filters: the arguments find_queues and summarize_queues share, turned into checked conditions.
 
-A filter value is compared with every value found at its field: list elements, object keys (copytools),
-or the scalar. Strings compare ignoring case. A string value may start with an operator: `!=`, `>`, `>=`,
-`<`, `<=`, `~` (contains) or `!~` (does not contain). A named filter such as status also takes "a,b" for
-any of several values.
+How a filter value is written and compared is described in servers/sites/values.py. Every value is
+checked against the loaded data before the query runs: an unknown field, an unknown text value, or an
+operand that cannot match (a word where the field has numbers) raises QueryError with the valid choices.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from servers.sites.errors import QueryError, choices_hint, close_matches
-from servers.sites.fields import catalog, is_number, leaves, split_path, value_at
+from servers.sites.conditions import Condition, CopytoolCondition, label
+from servers.sites.errors import QueryError, argument, call, choices_hint, close_matches, echo
+from servers.sites.fields import catalog, is_number, split_path
 from servers.sites.table import QueueTable
-
-OPERATOR = re.compile(r"^\s*(>=|<=|!=|!~|>|<|~)\s*(.*?)\s*$", re.DOTALL)
-OPERATOR_NAMES = {
-    ">=": "ge",
-    "<=": "le",
-    "!=": "ne",
-    "!~": "not_contains",
-    ">": "gt",
-    "<": "lt",
-    "~": "contains",
-}
-SYMBOLS = {
-    "eq": "=",
-    "in": "in",
-    "ne": "!=",
-    "gt": ">",
-    "ge": ">=",
-    "lt": "<",
-    "le": "<=",
-    "contains": "~",
-    "not_contains": "!~",
-}
-TRUE_WORDS = {"true", "yes", "1", "on"}
-FALSE_WORDS = {"false", "no", "0", "off"}
-NULL_WORDS = {"null", "none"}
+from servers.sites.values import (
+    NULL_WORDS,
+    ORDER_OPERATORS,
+    SYMBOLS,
+    as_number,
+    parse_terms,
+    values_equal,
+)
 
 NAMED_FILTERS = ("site", "cloud", "tier", "status", "state", "resource_type", "type", "container_type")
 """Named filters that compare one CRIC field of the same name."""
+
+FilterValue = str | list[Any] | None
 
 
 class QueueFilters(BaseModel):
     """Every filter of find_queues and summarize_queues; a queue must pass all that are given."""
 
-    site: str | None = None
-    cloud: str | None = None
-    tier: str | None = None
-    status: str | None = None
-    state: str | None = None
-    resource_type: str | None = None
-    type: str | None = None
-    copytool: str | None = None
+    site: FilterValue = None
+    cloud: FilterValue = None
+    tier: FilterValue = None
+    status: FilterValue = None
+    state: FilterValue = None
+    resource_type: FilterValue = None
+    type: FilterValue = None
+    copytool: FilterValue = None
     activity: str | None = None
-    storage: str | None = None
-    container_type: str | None = None
+    storage: FilterValue = None
+    container_type: FilterValue = None
     where: dict[str, Any] | None = None
-    min: dict[str, float] | None = None
-    max: dict[str, float] | None = None
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One test on a queue record: some values at `paths` compared with `value` by `op`."""
-
-    paths: tuple[str, ...]
-    op: str
-    value: Any
-    label: str
-    _equality: tuple[Callable[[Any], bool], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # The equality tests are built once, because a query runs them on every value of every queue.
-        if self.op == "in":
-            expected = list(self.value)
-        elif self.op in ("eq", "ne"):
-            expected = [self.value]
-        else:
-            expected = []
-        object.__setattr__(self, "_equality", tuple(equal_to(item) for item in expected))
-
-    def matches(self, record: dict[str, Any]) -> bool:
-        found: list[Any] = []
-        for path in self.paths:
-            found.extend(leaves(value_at(record, path)))
-        return self.matches_values(found)
-
-    def matches_values(self, found: Sequence[Any]) -> bool:
-        """Return whether the filter values found at this condition's paths pass it."""
-        if self.op in ("eq", "in"):
-            return any(test(actual) for actual in found for test in self._equality)
-        if self.op == "ne":
-            return not any(test(actual) for actual in found for test in self._equality)
-        if self.op in ("contains", "not_contains"):
-            needle = str(self.value).casefold()
-            hit = any(actual is not None and needle in str(actual).casefold() for actual in found)
-            return hit if self.op == "contains" else not hit
-        return any(_compare(actual, self.op, self.value) for actual in found)
-
-    def describe(self) -> str:
-        return self.label
-
-
-def as_number(value: Any) -> int | float | None:
-    """Return a number for a number or a numeric string, else None (booleans are not numbers)."""
-    if is_number(value):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
-
-
-def equal_to(expected: Any) -> Callable[[Any], bool]:
-    """Return a test of whether a CRIC value equals the filter value `expected`.
-
-    Strings compare ignoring case, numbers by value (48000 equals "48000"), booleans also equal the words
-    true/false/yes/no, and null equals None or the words null/none.
-    """
-    if expected is None:
-        return lambda actual: actual is None
-
-    text = expected.strip().casefold() if isinstance(expected, str) else None
-    number = None if isinstance(expected, bool) else as_number(expected)
-
-    def test(actual: Any) -> bool:
-        if isinstance(actual, str):
-            if text is not None:
-                return actual.casefold() == text
-            if isinstance(expected, bool):
-                return actual.casefold() == str(expected).casefold()
-            return number is not None and as_number(actual) == number
-        if actual is None:
-            return text is not None and text in NULL_WORDS
-        if isinstance(actual, bool):
-            if isinstance(expected, bool):
-                return actual is expected
-            return text is not None and text in (TRUE_WORDS if actual else FALSE_WORDS)
-        if is_number(actual):
-            return number is not None and actual == number
-        return bool(actual == expected)
-
-    return test
-
-
-def values_equal(actual: Any, expected: Any) -> bool:
-    """Return whether a CRIC value equals a filter value, by the rules of equal_to."""
-    return equal_to(expected)(actual)
-
-
-def _compare(actual: Any, op: str, bound: Any) -> bool:
-    if actual is None or isinstance(actual, bool):
-        return False
-    if is_number(bound):
-        actual = as_number(actual)
-        if actual is None:
-            return False
-    elif isinstance(actual, str) and isinstance(bound, str):
-        # Strings compare in order, which suits CRIC's ISO timestamps and version-like codes.
-        actual, bound = actual.casefold(), bound.casefold()
-    else:
-        return False
-
-    if op == "gt":
-        return bool(actual > bound)
-    if op == "ge":
-        return bool(actual >= bound)
-    if op == "lt":
-        return bool(actual < bound)
-    return bool(actual <= bound)
-
-
-def parse_value(raw: Any, *, split_commas: bool = False) -> tuple[str, Any]:
-    """Return (op, value) for a filter value: a list means any of, a string may start with an operator."""
-    if isinstance(raw, list):
-        return "in", raw
-    if not isinstance(raw, str):
-        return "eq", raw
-
-    match = OPERATOR.match(raw)
-    if match and match.group(1):
-        op = OPERATOR_NAMES[match.group(1)]
-        rest = match.group(2)
-        if op in ("gt", "ge", "lt", "le"):
-            number = as_number(rest)
-            return op, number if number is not None else rest
-        if op == "ne" and rest.casefold() in NULL_WORDS:
-            return op, None
-        return op, rest
-
-    if split_commas and "," in raw:
-        return "in", [part.strip() for part in raw.split(",") if part.strip()]
-    return "eq", raw
-
-
-OBJECT_OPERATORS = {
-    "gt": ">",
-    "gte": ">=",
-    "ge": ">=",
-    "lt": "<",
-    "lte": "<=",
-    "le": "<=",
-    "ne": "!=",
-    "eq": "",
-    "contains": "~",
-    "not_contains": "!~",
-}
-"""Operator keys accepted in a where value given as an object, such as {"gt": 64000} or {"$gte": 8}."""
-
-
-def operator_texts(path: str, value: dict[str, Any]) -> list[str]:
-    """Return the operator strings ('>64000') for a where value written as an object of operators."""
-    texts = []
-    for key, operand in value.items():
-        name = str(key).strip().lstrip("$").casefold()
-        if name in OBJECT_OPERATORS:
-            symbol: str | None = OBJECT_OPERATORS[name]
-        elif name in OPERATOR_NAMES:
-            symbol = name
-        else:
-            symbol = None
-        if symbol is None or isinstance(operand, (dict, list)):
-            raise QueryError(
-                f"Invalid where value for {path}: {value!r}. Give a value, a list of values, or a string with an "
-                f"operator such as '>64000', '!=online' or '~apptainer'."
-            )
-        texts.append(f"{symbol}{_operand_text(operand)}")
-    return texts
-
-
-def _operand_text(operand: Any) -> str:
-    if operand is None:
-        return "null"
-    if isinstance(operand, bool):
-        return "true" if operand else "false"
-    return str(operand)
+    min: dict[str, Any] | None = None
+    max: dict[str, Any] | None = None
 
 
 class FilterCompiler:
@@ -261,34 +59,41 @@ class FilterCompiler:
         conditions: list[Condition] = []
         for name in NAMED_FILTERS:
             raw = getattr(filters, name)
-            if raw is not None and str(raw).strip():
-                conditions.append(self.condition(name, raw, split_commas=True))
+            if _given(raw):
+                conditions.extend(self.conditions(name, raw, split_commas=True, source=name))
 
         conditions.extend(self._transfer_conditions(filters))
 
         for path, raw in (filters.where or {}).items():
-            if isinstance(raw, dict):
-                conditions.extend(self.condition(path, text) for text in operator_texts(path, raw))
-            else:
-                conditions.append(self.condition(path, raw))
-        for path, bound in (filters.min or {}).items():
-            conditions.append(self._bound(path, "ge", bound, "min"))
-        for path, bound in (filters.max or {}).items():
-            conditions.append(self._bound(path, "le", bound, "max"))
+            conditions.extend(self.conditions(path, raw, source="where"))
+        # A list of bounds (a repeated terminal --min) gives one condition per bound, all of which apply.
+        for path, bounds in (filters.min or {}).items():
+            conditions.extend(self._bound(path, "ge", bound, "min") for bound in _as_list(bounds))
+        for path, bounds in (filters.max or {}).items():
+            conditions.extend(self._bound(path, "le", bound, "max") for bound in _as_list(bounds))
         return conditions
 
-    def check_path(self, path: str, *, argument: str = "field") -> str:
-        """Return `path` stripped if it names a field or dotted path present in the data; raise QueryError if not."""
+    def check_path(self, path: str, *, source: str = "fields", positional: bool = False) -> str:
+        """Return `path` stripped if it names a field or dotted path present in the data; raise QueryError if not.
+
+        `source` is the tool argument that gave the path, named in the message.
+        """
         path = path.strip()
         parts = split_path(path)
+        where = argument(source, positional=positional)
         if not parts:
-            raise QueryError(f"Empty {argument} name. {self._field_hint('')}")
+            raise QueryError(f"Empty field name in {where}. {field_hint(self.table, '')}")
 
         if path in self.table.field_names:
             return path
+        if parts[0] == "*":
+            raise QueryError(
+                f"{echo(path)} in {where} starts with '*'. Name a field first: '*' is every key or list "
+                "element below it, as in astorages.* or queues.*.ce_flavour."
+            )
         if parts[0] not in self.table.field_names:
             raise QueryError(
-                f"Unknown CRIC queue field {parts[0]!r} in {argument}. {self._field_hint(parts[0])}"
+                f"Unknown CRIC queue field {echo(parts[0])} in {where}. {field_hint(self.table, parts[0])}"
             )
         if not self.table.path_exists(path):
             parent = ".".join(parts[:-1])
@@ -298,61 +103,159 @@ class FilterCompiler:
                 if below
                 else f"{parent} has no keys below it."
             )
-            raise QueryError(f"No queue has a value at {path!r} ({argument}). {hint}")
+            raise QueryError(f"No queue has a value at {echo(path)} ({where}). {hint}")
         return path
 
-    def condition(self, path: str, raw: Any, *, split_commas: bool = False) -> Condition:
-        """Return the condition for `path` compared with a raw filter value, after checking both."""
-        path = self.check_path(path, argument="filter")
-        op, value = parse_value(raw, split_commas=split_commas)
-        if op == "eq":
-            self._check_value(path, value)
-        elif op == "in":
-            for item in value:
-                self._check_value(path, item)
-        return Condition((path,), op, value, _label(path, op, value))
+    def conditions(
+        self, path: str, raw: Any, *, split_commas: bool = False, source: str = "where"
+    ) -> list[Condition]:
+        """Return the conditions for `path` compared with a raw filter value, after checking both."""
+        path = self.check_path(path, source=source)
+        conditions = []
+        for op, value in parse_terms(path, raw, split_commas=split_commas):
+            self._check_term(path, op, value)
+            conditions.append(Condition((path,), op, value, label(path, op, value)))
+        return conditions
 
-    def _bound(self, path: str, op: str, bound: float, argument: str) -> Condition:
-        path = self.check_path(path, argument=argument)
-        if not any(is_number(value) for value in self.table.distinct(path)):
-            numeric = sorted(
-                name
-                for name, info in catalog().fields.items()
-                if info.unit and name in self.table.field_names
-            )
+    def _check_term(self, path: str, op: str, value: Any) -> None:
+        if op in ORDER_OPERATORS:
+            self._check_order_operand(path, op, value)
+        elif op in ("contains", "not_contains"):
+            if not str(value).strip():
+                raise QueryError(f"Missing text after '{SYMBOLS[op]}' for {path}, e.g. '~apptainer'.")
+        else:
+            for item in value if op == "in" else [value]:
+                self._check_value(path, item)
+
+    def _check_order_operand(self, path: str, op: str, value: Any) -> None:
+        symbol = SYMBOLS[op]
+        has_numbers, has_text = self._value_kinds(path)
+        if isinstance(value, str) and not value.strip():
+            raise QueryError(f"Missing value after '{symbol}' for {path}. Write it like '{symbol}64000'.")
+
+        if is_number(value):
+            if not has_numbers:
+                raise QueryError(
+                    f"{path} has no numeric values, so {echo(f'{symbol}{value}')} matches no queue. "
+                    f"Numeric fields: {', '.join(self._numeric_fields())}."
+                )
+            return
+        if has_numbers and not has_text:
+            unit = f" in {catalog().unit(path)}" if catalog().unit(path) else ""
             raise QueryError(
-                f"{argument} needs a numeric field, but {path!r} has no numeric values. Numeric fields: {', '.join(numeric)}."
+                f"{path} has numeric values{unit}, but {echo(f'{symbol}{value}')} compares it with "
+                f"{echo(value)}, which is not a finite number. Write a number such as '{symbol}64000'; for a "
+                "range give a list such as ['>64000', '<100000']."
             )
-        value = int(bound) if float(bound).is_integer() else bound
-        return Condition((path,), op, value, _label(path, op, value))
+
+    def _check_value(self, path: str, value: Any) -> None:
+        # An unknown text value is almost always a typo or the wrong field, so it is an error. A number or a
+        # boolean that no queue has gives a valid, empty result.
+        if value is None or isinstance(value, bool):
+            return
+        if is_number(value):
+            if as_number(value) is None:
+                raise QueryError(f"Invalid number {value!r} for {path}: only finite numbers compare.")
+            return
+        text = str(value)
+        if as_number(text) is not None or text.strip().casefold() in NULL_WORDS:
+            return
+
+        known = self.table.distinct(path)
+        if any(values_equal(candidate, text) for candidate in known):
+            return
+        has_numbers, has_text = self._value_kinds(path)
+        if has_numbers and not has_text:
+            unit = f" in {catalog().unit(path)}" if catalog().unit(path) else ""
+            raise QueryError(
+                f"{path} has numeric values{unit}; {echo(text)} is not a number. Give a number, a string "
+                "such as '>64000', or null for queues without a value."
+            )
+        if not text.strip():
+            raise QueryError(
+                f"Empty value for {path}. Give a value, or null for queues where {path} is null."
+            )
+        texts = [str(candidate) for candidate in known if isinstance(candidate, str)]
+        if not texts:
+            return
+        message = f"No queue has {path} = {echo(text)}. {choices_hint(text, texts, what=f'values of {path}')}"
+        elsewhere = self._fields_with_value(text, skip=path)
+        if elsewhere:
+            message += f" {echo(text)} is a value of {', '.join(elsewhere)}."
+        raise QueryError(message)
+
+    def _value_kinds(self, path: str) -> tuple[bool, bool]:
+        """Return (has numbers, has text) over the values at `path` in the whole table."""
+        known = self.table.distinct(path)
+        return any(is_number(value) for value in known), any(isinstance(value, str) for value in known)
+
+    def _numeric_fields(self) -> list[str]:
+        return sorted(
+            name for name, info in catalog().fields.items() if info.unit and name in self.table.field_names
+        )
+
+    def _bound(self, path: str, op: str, bound: Any, source: str) -> Condition:
+        path = self.check_path(path, source=source)
+        number = None if isinstance(bound, bool) else as_number(bound)
+        if number is None:
+            raise QueryError(
+                f"{argument(source)} needs a finite number for {path}; got {echo(bound)}. "
+                f"Example: {{{path!r}: 8}}."
+            )
+        if not self._value_kinds(path)[0]:
+            raise QueryError(
+                f"{argument(source)} needs a numeric field, but {echo(path)} has no numeric values. "
+                f"Numeric fields: {', '.join(self._numeric_fields())}."
+            )
+        value = int(number) if float(number).is_integer() else number
+        return Condition((path,), op, value, label(path, op, value))
 
     def _transfer_conditions(self, filters: QueueFilters) -> list[Condition]:
-        activity = self._check_activity(filters.activity) if filters.activity else None
+        activity = self._check_activity(filters.activity) if _given(filters.activity) else None
         conditions: list[Condition] = []
 
-        if filters.copytool:
-            path = f"acopytools.{activity}" if activity else "copytools"
-            conditions.append(self._member(path, filters.copytool, "copytool"))
-        if filters.storage:
+        if _given(filters.copytool):
+            if activity:
+                conditions.extend(self._copytool_conditions(activity, filters.copytool))
+            else:
+                conditions.extend(self._members("copytools", filters.copytool, "copytool"))
+        if _given(filters.storage):
             path = f"astorages.{activity}" if activity else "astorages.*"
-            conditions.append(self._member(path, filters.storage, "storage"))
-        if activity and not filters.copytool and not filters.storage:
+            conditions.extend(self._members(path, filters.storage, "storage"))
+        if activity and not _given(filters.copytool) and not _given(filters.storage):
             conditions.append(
                 Condition(("acopytools", "astorages"), "eq", activity, f"activity {activity} defined")
             )
         return conditions
 
-    def _member(self, path: str, raw: str, argument: str) -> Condition:
-        op, value = parse_value(raw, split_commas=True)
-        wanted = value if op == "in" else [value]
-        if op in ("eq", "in"):
-            known = [str(item) for item in self.table.distinct(path) if isinstance(item, str)]
-            for item in wanted:
-                if not any(values_equal(candidate, item) for candidate in known):
-                    raise QueryError(
-                        f"No queue has {argument} {item!r} ({path}). {choices_hint(str(item), known, what=f'{argument} values')}"
-                    )
-        return Condition((path,), op, value, _label(path, op, value))
+    def _members(self, path: str, raw: Any, source: str) -> list[Condition]:
+        known = [str(item) for item in self.table.distinct(path) if isinstance(item, str)]
+        conditions: list[Condition] = []
+        for op, value in parse_terms(path, raw, split_commas=True):
+            self._check_member(path, op, value, known, source)
+            conditions.append(Condition((path,), op, value, label(path, op, value)))
+        return conditions
+
+    def _copytool_conditions(self, activity: str, raw: Any) -> list[Condition]:
+        path = f"acopytools.{activity}"
+        known = sorted(
+            {str(item) for item in self.table.distinct(path) if isinstance(item, str)}
+            | {str(item) for item in self.table.distinct("copytools") if isinstance(item, str)}
+        )
+        conditions: list[Condition] = []
+        for op, value in parse_terms(path, raw, split_commas=True):
+            self._check_member(path, op, value, known, "copytool")
+            text = label(f"copytool for {activity}", op, value)
+            conditions.append(CopytoolCondition((path,), op, value, text, activity=activity))
+        return conditions
+
+    def _check_member(self, path: str, op: str, value: Any, known: list[str], source: str) -> None:
+        if op not in ("eq", "in", "ne"):
+            return
+        for item in value if op == "in" else [value]:
+            if not any(values_equal(candidate, item) for candidate in known):
+                hint = choices_hint(str(item), known, what=f"{source} values")
+                raise QueryError(f"No queue has {source} {echo(item)} ({path}). {hint}")
 
     def _check_activity(self, raw: str) -> str:
         known = {str(key) for key in self.table.distinct("acopytools")} | {
@@ -365,28 +268,7 @@ class FilterCompiler:
         listed = ", ".join(
             f"{name} ({meanings[name]})" if name in meanings else name for name in sorted(known)
         )
-        raise QueryError(f"Unknown transfer activity {raw!r}. Activities in the data: {listed}.")
-
-    def _check_value(self, path: str, value: Any) -> None:
-        # Only text values are checked: a number or a boolean that no queue has gives a valid, empty result,
-        # while an unknown text value is almost always a typo or the wrong field.
-        if (
-            not isinstance(value, str)
-            or as_number(value) is not None
-            or value.strip().casefold() in NULL_WORDS
-        ):
-            return
-        known = self.table.distinct(path)
-        if any(values_equal(candidate, value) for candidate in known):
-            return
-        texts = [str(candidate) for candidate in known if isinstance(candidate, str)]
-        if not texts:
-            return
-        message = f"No queue has {path} = {value!r}. {choices_hint(value, texts, what=f'values of {path}')}"
-        elsewhere = self._fields_with_value(value, skip=path)
-        if elsewhere:
-            message += f" {value!r} is a value of {', '.join(elsewhere)}."
-        raise QueryError(message)
+        raise QueryError(f"Unknown transfer activity {echo(raw)}. Activities in the data: {listed}.")
 
     def _fields_with_value(self, value: str, *, skip: str) -> list[str]:
         found = []
@@ -400,8 +282,20 @@ class FilterCompiler:
                 found.append(name)
         return found[:5]
 
-    def _field_hint(self, name: str) -> str:
-        return field_hint(self.table, name)
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _given(raw: Any) -> bool:
+    # Models often send "" or [] for an optional filter they do not use; both mean "no filter".
+    if raw is None:
+        return False
+    if isinstance(raw, str):
+        return bool(raw.strip())
+    if isinstance(raw, list):
+        return bool(raw)
+    return True
 
 
 def field_hint(table: QueueTable, name: str) -> str:
@@ -416,30 +310,7 @@ def field_hint(table: QueueTable, name: str) -> str:
     exact = [target for target in catalog().alias_targets(name) if target in table.field_names]
     guessed = [known[match] for match in close_matches(name, known, limit=8)]
     suggestions = list(dict.fromkeys(exact + guessed))[:5]
+    listing = f"{call('describe_queue_field')} to list every field."
     if suggestions:
-        return f"Did you mean {', '.join(suggestions)}? Call describe_queue_field to list every field."
-    return "Call describe_queue_field to list every field."
-
-
-def _label(path: str, op: str, value: Any) -> str:
-    if op == "in":
-        return f"{path} in {', '.join(str(item) for item in value)}"
-    return f"{path} {SYMBOLS[op]} {value}"
-
-
-def select(table: QueueTable, conditions: Iterable[Condition]) -> list[str]:
-    """Return the names of the queues that pass every condition, in the table's order."""
-    names = list(table.queues)
-    passing = [True] * len(names)
-    for condition in conditions:
-        columns = [table.column(path) for path in condition.paths]
-        for index, still in enumerate(passing):
-            if not still:
-                continue
-            found = (
-                columns[0][index]
-                if len(columns) == 1
-                else tuple(value for column in columns for value in column[index])
-            )
-            passing[index] = condition.matches_values(found)
-    return [name for name, keep in zip(names, passing, strict=True) if keep]
+        return f"Did you mean {', '.join(suggestions)}? {listing}"
+    return listing

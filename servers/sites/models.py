@@ -1,23 +1,33 @@
-"""Results of the sites tools and terminal commands, each with the source and age of its CRIC data."""
+"""Results of the sites tools and terminal commands, each with the source and age of its CRIC data.
+
+Every tool's output schema is sent in tools/list, and desktop clients cut long lists. So optional values
+publish `{"type": ["string", "null"]}` in place of pydantic's anyOf, and the `data` block of every result
+publishes one described object instead of six typed properties. The results themselves are still
+validated against these models.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from servers.sites.cric import Provenance
 
+OptionalText = Annotated[str | None, WithJsonSchema({"type": ["string", "null"]})]
+OptionalNumber = Annotated[int | float | None, WithJsonSchema({"type": ["number", "null"]})]
+Units = Annotated[dict[str, str], Field(description="Unit of each numeric field shown.")]
+Notes = Annotated[list[str], Field(description="Facts that change how to read the result.")]
+NextCursor = Annotated[OptionalText, Field(description="Pass as cursor for the next page; null on the last.")]
+
 
 class DataSource(BaseModel):
-    """The CRIC data behind a result: URL or file, fetch time (UTC), age, and whether it is stale and why."""
+    """The CRIC data behind a result."""
 
     source: str
     fetched_at: str
     age_seconds: int
-    stale: bool = Field(
-        description="True when older than the refresh interval: CRIC is down or a refresh runs."
-    )
+    stale: bool
     stale_reason: str | None = None
     queue_count: int
 
@@ -33,8 +43,20 @@ class DataSource(BaseModel):
         )
 
 
+Data = Annotated[
+    DataSource,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "CRIC data used: source, fetched_at (UTC), age_seconds, queue_count, stale (true "
+            "when CRIC is down or a refresh runs) and stale_reason.",
+        }
+    ),
+]
+
+
 class QueueRow(BaseModel):
-    """One queue: its name and the requested fields, keyed by field name or dotted path."""
+    """A queue name with the requested fields by name or dotted path."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -44,45 +66,43 @@ class QueueRow(BaseModel):
 class QueueList(BaseModel):
     """A page of the queues that pass the filters."""
 
-    total: int = Field(description="Queues that pass every filter (all pages).")
+    total: int = Field(description="Queues on all pages.")
     returned: int
     queues: list[QueueRow]
-    next_cursor: str | None = Field(description="Pass as cursor to get the next page; null on the last page.")
+    next_cursor: NextCursor
     filters: list[str] = Field(description="The conditions applied, as read.")
-    units: dict[str, str] = Field(description="Unit of each numeric field shown.")
-    data: DataSource
+    notes: Notes = Field(default_factory=list)
+    units: Units
+    data: Data
 
 
 class QueueDetail(BaseModel):
     """Fields of one PanDA queue."""
 
     queue: str
-    site: str | None
-    values: dict[str, Any] = Field(description="Field name or dotted path -> value.")
-    units: dict[str, str]
-    note: str | None = None
-    data: DataSource
+    site: OptionalText
+    values: dict[str, Any]
+    units: Units
+    note: OptionalText = None
+    data: Data
 
 
 class SiteQueue(BaseModel):
     """One queue of a site, with its transfer settings."""
 
     queue: str
-    status: str | None
-    type: str | None
-    resource_type: str | None
-    copytools: list[str] = Field(description="Copytool names from the copytools field.")
+    status: OptionalText
+    type: OptionalText
+    resource_type: OptionalText
+    copytools: list[str]
     acopytools: dict[str, list[str]] = Field(
-        description="Copytools per transfer activity; activities with the same list are joined by commas."
+        description="Activity -> copytools; activities with one list are joined: 'pr,read_lan'."
     )
-    astorages: dict[str, list[str]] = Field(
-        description="Storage endpoints (RSEs) per transfer activity, joined like acopytools; long lists are cut."
-    )
+    astorages: dict[str, list[str]] = Field(description="Activity -> RSEs, joined the same way.")
     astorages_left_out: dict[str, int] = Field(
-        default_factory=dict,
-        description="RSEs cut from a long list; get_queue with fields=['astorages'] lists all.",
+        default_factory=dict, description="RSEs cut from a long list; get_queue lists all."
     )
-    values: dict[str, Any] = Field(default_factory=dict, description="Extra requested fields.")
+    values: dict[str, Any] = Field(default_factory=dict, description="Requested fields.")
 
 
 class SiteDetail(BaseModel):
@@ -95,32 +115,30 @@ class SiteDetail(BaseModel):
     atlas_site: list[str]
     country: list[str]
     queues: list[SiteQueue]
-    activities: dict[str, str] = Field(description="Meaning of each transfer activity that appears.")
-    units: dict[str, str]
-    notes: list[str]
-    data: DataSource
+    activities: dict[str, str] = Field(description="Meaning of each transfer activity shown.")
+    units: Units
+    notes: Notes
+    data: Data
 
 
 class QueueComparison(BaseModel):
     """Field values of several queues side by side."""
 
     queues: list[str]
-    values: dict[str, dict[str, Any]] = Field(
-        description="Field -> queue -> value; without `fields`, differing fields only."
-    )
-    identical: list[str] = Field(description="Compared fields that have the same value on every queue.")
-    units: dict[str, str]
-    data: DataSource
+    values: dict[str, dict[str, Any]] = Field(description="Field -> queue -> value.")
+    identical: list[str] = Field(description="Compared fields equal on every queue.")
+    units: Units
+    data: Data
 
 
 class GroupStats(BaseModel):
-    """Numeric summary of one field over the queues of a group."""
+    """Numeric summary of the stats field over a group; count is the queues with a number."""
 
-    count: int = Field(description="Queues of the group with a numeric value.")
-    min: int | float | None
-    max: int | float | None
-    mean: int | float | None
-    sum: int | float | None
+    count: int
+    min: OptionalNumber
+    max: OptionalNumber
+    mean: OptionalNumber
+    sum: OptionalNumber
 
 
 class QueueSummary(BaseModel):
@@ -128,15 +146,15 @@ class QueueSummary(BaseModel):
 
     group_by: str
     total_queues: int = Field(description="Queues that pass the filters.")
-    group_count: int = Field(description="Distinct values (all pages).")
-    counts: dict[str, int] = Field(description="Value -> number of queues, largest first.")
-    stats_field: str | None = None
-    stats: dict[str, GroupStats] | None = Field(default=None, description="Value -> stats of stats_field.")
-    next_cursor: str | None
+    group_count: int = Field(description="Groups on all pages.")
+    counts: dict[str, int] = Field(description="Value -> queues, largest first.")
+    stats_field: OptionalText = None
+    stats: dict[str, GroupStats] | None = None
+    next_cursor: NextCursor
     filters: list[str]
-    units: dict[str, str]
-    note: str | None = None
-    data: DataSource
+    notes: Notes = Field(default_factory=list)
+    units: Units
+    data: Data
 
 
 class ValueCount(BaseModel):
@@ -146,7 +164,7 @@ class ValueCount(BaseModel):
 
 class FieldBrief(BaseModel):
     name: str
-    unit: str | None
+    unit: OptionalText
     summary: str
 
 
@@ -155,24 +173,20 @@ class FieldDetail(BaseModel):
 
     name: str
     description: str
-    unit: str | None
-    derived: bool = Field(description="True when askpanda-sites computes the field; it is not in CRIC.")
-    types: dict[str, int] = Field(description="JSON type -> number of queues ('missing' when absent).")
+    unit: OptionalText
+    derived: bool = Field(description="Computed by askpanda-sites, not in CRIC.")
+    types: dict[str, int] = Field(description="JSON type -> queues.")
     distinct_values: int
-    top_values: list[ValueCount] = Field(
-        description="Most common values (list elements and object keys singly)."
-    )
-    min: int | float | None = None
-    max: int | float | None = None
-    subfields: list[str] = Field(default_factory=list, description="Keys one level below, for dotted paths.")
-    activities: dict[str, str] | None = Field(
-        default=None, description="Meaning of each transfer activity key."
-    )
+    top_values: list[ValueCount]
+    min: OptionalNumber = None
+    max: OptionalNumber = None
+    subfields: list[str] = Field(default_factory=list, description="Keys one level below.")
+    activities: dict[str, str] | None = None
 
 
 class FieldReport(BaseModel):
-    """Either one field in detail or the list of every field."""
+    """One field in detail, or every field."""
 
     detail: FieldDetail | None = None
     fields: list[FieldBrief] = Field(default_factory=list)
-    data: DataSource
+    data: Data

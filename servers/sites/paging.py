@@ -9,10 +9,21 @@ import json
 from typing import Any
 
 from servers.common.tooling import encode_cursor
-from servers.sites.errors import QueryError
+from servers.sites.errors import COMMANDS, QueryError, argument, echo, in_terminal
+from servers.sites.errors import tool as tool_name
 
 MAX_LIMIT = 500
 """Largest page a caller may ask for; a page of 500 queues with a few fields is about 50 KB of JSON."""
+
+
+def check_limit(limit: int, *, minimum: int, unit: str) -> int:
+    """Return `limit` if it lies in minimum..MAX_LIMIT; raise QueryError naming the range if not."""
+    if minimum <= limit <= MAX_LIMIT:
+        return limit
+    more = f"; page with {argument('cursor')} for more" if limit > MAX_LIMIT else ""
+    raise QueryError(
+        f"{argument('limit')} must be {minimum} to {MAX_LIMIT} {unit} per page; got {limit}{more}."
+    )
 
 
 def query_key(*parts: Any) -> str:
@@ -21,12 +32,12 @@ def query_key(*parts: Any) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
 
-def next_cursor(offset: int, returned: int, total: int, key: str) -> str | None:
+def next_cursor(offset: int, returned: int, total: int, key: str, *, tool: str) -> str | None:
     """Return the cursor of the page after this one, or None when this page is the last."""
     following = offset + returned
     if returned == 0 or following >= total:
         return None
-    return encode_cursor({"offset": following, "query": key})
+    return encode_cursor({"offset": following, "query": key, "tool": tool})
 
 
 def offset_from(cursor: str | None, key: str, *, tool: str) -> int:
@@ -34,20 +45,30 @@ def offset_from(cursor: str | None, key: str, *, tool: str) -> int:
     if not cursor:
         return 0
 
+    shown = echo(cursor)
+    restart = f"or leave {argument('cursor')} out to start from the first page"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         state = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise QueryError(
-            f"Invalid cursor {cursor[:40]!r}. Pass next_cursor from the previous {tool} result unchanged, "
-            "or omit cursor to start from the first page."
-        ) from exc
+        previous = (
+            f"the cursor printed by the previous {tool_name(tool)}"
+            if in_terminal()
+            else f"next_cursor of the previous {tool} result"
+        )
+        raise QueryError(f"Invalid cursor {shown}. Pass {previous} unchanged, {restart}.") from exc
 
     if not isinstance(state, dict) or not isinstance(state.get("offset"), int) or state["offset"] < 0:
-        raise QueryError(f"Invalid cursor {cursor[:40]!r}. Omit cursor to start from the first page.")
+        raise QueryError(f"Invalid cursor {shown}. Pass it unchanged, {restart}.")
+    origin = state.get("tool")
+    if isinstance(origin, str) and origin != tool and origin in COMMANDS:
+        raise QueryError(
+            f"The cursor {shown} comes from {tool_name(origin)}, not {tool_name(tool)}. Pass it to "
+            f"{tool_name(origin)} with the arguments that returned it, {restart}."
+        )
     if state.get("query") != key:
         raise QueryError(
-            f"The cursor {cursor[:40]!r} belongs to a {tool} call with other filters or sort order. Repeat the call "
-            "with the same arguments as the one that returned the cursor, or omit cursor to start again."
+            f"The cursor {shown} comes from a {tool_name(tool)} call with other filters or sort order. "
+            f"Repeat the call with the same arguments as the one that returned the cursor, {restart}."
         )
     return int(state["offset"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from servers.sites.conditions import Condition, copytool_source, select, selection_notes
 from servers.sites.cric import CricData
-from servers.sites.errors import QueryError, choices_hint, close_matches
+from servers.sites.errors import QueryError, argument, call, choices_hint, close_matches, echo, tool
 from servers.sites.fields import HOURS_FIELDS, MISSING, catalog, is_number, leaves, value_at
-from servers.sites.filters import Condition, FilterCompiler, QueueFilters, select
+from servers.sites.filters import FilterCompiler, QueueFilters
 from servers.sites.models import (
     DataSource,
     QueueComparison,
@@ -17,7 +18,7 @@ from servers.sites.models import (
     SiteDetail,
     SiteQueue,
 )
-from servers.sites.paging import MAX_LIMIT, next_cursor, offset_from, query_key
+from servers.sites.paging import check_limit, next_cursor, offset_from, query_key
 from servers.sites.table import QueueTable
 
 DEFAULT_LIST_FIELDS = ("site", "cloud", "status")
@@ -36,21 +37,20 @@ def resolve_queue(table: QueueTable, name: str) -> str:
     if found is not None:
         return found
 
-    message = f"No PanDA queue named {name!r}."
+    message = f"No PanDA queue named {echo(name.strip())}."
     try:
         site, note = resolve_site(table, name)
     except QueryError:
         site, note = None, None
     if site is not None:
         listed = ", ".join(table.sites[site][:10])
-        message += (
-            f" {note or f'{site} is a PanDA site.'} Queues of {site}: {listed}. Call get_site for the site."
-        )
+        about = note or f"{site} is a PanDA site."
+        message += f" {about} Queues of {site}: {listed}. {call('get_site')} for the site."
     else:
         matches = close_matches(name, table.queues, limit=5)
         if matches:
             message += f" Close matches: {', '.join(matches)}."
-    raise QueryError(message + " Call find_queues to list queues by site, cloud or any field.")
+    raise QueryError(f"{message} {call('find_queues')} to list queues by site, cloud or any field.")
 
 
 def _lookup_site(table: QueueTable, name: str) -> str | None:
@@ -63,7 +63,9 @@ def _lookup_site(table: QueueTable, name: str) -> str | None:
 
 def output_fields(compiler: FilterCompiler, fields: list[str] | None, defaults: list[str]) -> list[str]:
     """Return the checked fields to show (`fields` or `defaults`) without repeats, time fields with their hours."""
-    chosen = list(defaults) if fields is None else [compiler.check_path(path) for path in fields]
+    chosen = (
+        list(defaults) if fields is None else [compiler.check_path(path, source="fields") for path in fields]
+    )
     result: list[str] = []
     for path in chosen:
         if path == "queue" or path in result:
@@ -118,25 +120,31 @@ def find_queues(
         defaults.append(sort_path)
     shown = output_fields(compiler, fields, defaults)
 
-    names = sort_queues(table, select(table, conditions), sort_path, descending)
-    limit = max(0, min(limit, MAX_LIMIT))
+    limit = check_limit(limit, minimum=0, unit="queues")
     key = query_key("find_queues", filters.model_dump(), sort_path, descending)
     offset = offset_from(cursor, key, tool="find_queues")
+    names = sort_queues(table, select(table, conditions), sort_path, descending)
     page = names[offset : offset + limit]
 
-    rows = [
-        QueueRow(queue=name, **{path: _shown(value_at(table.queues[name], path)) for path in shown})
-        for name in page
-    ]
+    rows = [_row(table, name, shown, conditions) for name in page]
     return QueueList(
         total=len(names),
         returned=len(rows),
         queues=rows,
-        next_cursor=next_cursor(offset, len(rows), len(names), key),
+        next_cursor=next_cursor(offset, len(rows), len(names), key, tool="find_queues"),
         filters=[condition.describe() for condition in conditions],
+        notes=selection_notes(table, conditions, names),
         units=units_of(shown),
         data=DataSource.of(data.provenance, len(table)),
     )
+
+
+def _row(table: QueueTable, name: str, shown: list[str], conditions: list[Condition]) -> QueueRow:
+    values = {path: _shown(value_at(table.queues[name], path)) for path in shown}
+    source = copytool_source(table, conditions, name)
+    if source is not None:
+        values["copytool_source"] = source
+    return QueueRow(queue=name, **values)
 
 
 def parse_sort(compiler: FilterCompiler, sort: str | None) -> tuple[str | None, bool]:
@@ -153,7 +161,7 @@ def parse_sort(compiler: FilterCompiler, sort: str | None) -> tuple[str | None, 
         text = words[0]
     if text in ("queue", "name"):
         return None, descending
-    return compiler.check_path(text, argument="sort"), descending
+    return compiler.check_path(text, source="sort"), descending
 
 
 def _sort_value(value: Any) -> tuple[int, Any] | None:
@@ -193,7 +201,7 @@ def get_queue(data: CricData, name: str, *, fields: list[str] | None = None) -> 
 
     note = None
     if queue != name.strip():
-        note = f"{name.strip()!r} matched the queue {queue} (names compare ignoring case)."
+        note = f"{echo(name.strip())} matched the queue {queue} (names compare ignoring case)."
     return QueueDetail(
         queue=queue,
         site=record.get("site"),
@@ -207,20 +215,20 @@ def get_queue(data: CricData, name: str, *, fields: list[str] | None = None) -> 
 def compare_queues(data: CricData, names: list[str], *, fields: list[str] | None = None) -> QueueComparison:
     """Return the chosen fields of 2 to 10 queues side by side; without `fields`, every field that differs."""
     table = data.table
-    unique = list(dict.fromkeys(name.strip() for name in names if name.strip()))
-    if not 2 <= len(unique) <= MAX_COMPARED:
-        raise QueryError(
-            f"compare_queues takes 2 to {MAX_COMPARED} different queue names; got {len(unique)}."
-        )
-
-    unknown = [name for name in unique if table.lookup(name) is None]
+    given = [name.strip() for name in names if name.strip()]
+    unknown = list(dict.fromkeys(name for name in given if table.lookup(name) is None))
     if unknown:
-        hints = "; ".join(
-            f"{name!r}: {', '.join(close_matches(name, table.queues, limit=3)) or 'no close match'}"
-            for name in unknown
+        described = "; ".join(_unknown_queue(table, name) for name in unknown)
+        raise QueryError(f"{described}. {call('find_queues')} to list queues by site, cloud or any field.")
+
+    # Names that differ only in case resolve to one queue, so repeats are dropped after the lookup.
+    queues = list(dict.fromkeys(table.lookup(name) or name for name in given))
+    if not 2 <= len(queues) <= MAX_COMPARED:
+        repeated = f" ({len(given)} given, some naming the same queue)" if len(given) != len(queues) else ""
+        raise QueryError(
+            f"{tool('compare_queues')} takes 2 to {MAX_COMPARED} different queue names; got "
+            f"{len(queues)}{repeated}."
         )
-        raise QueryError(f"Unknown PanDA queue(s) {', '.join(map(repr, unknown))}. Close matches: {hints}.")
-    queues = list(dict.fromkeys(table.lookup(name) or name for name in unique))
 
     if fields is None:
         keys = {key for queue in queues for key in table.queues[queue]} - IDENTITY_FIELDS
@@ -248,11 +256,17 @@ def compare_queues(data: CricData, names: list[str], *, fields: list[str] | None
     )
 
 
+def _unknown_queue(table: QueueTable, name: str) -> str:
+    matches = close_matches(name, table.queues, limit=3)
+    found = f"close matches: {', '.join(matches)}" if matches else "no close match"
+    return f"No PanDA queue named {echo(name)} ({found})"
+
+
 def resolve_site(table: QueueTable, name: str) -> tuple[str, str | None]:
     """Return (PanDA site, note) for a site, queue or ATLAS/GOCDB site name; raise QueryError if none matches."""
     site = _lookup_site(table, name)
     if site is not None:
-        return site, None if site == name.strip() else f"{name.strip()!r} matched the PanDA site {site}."
+        return site, None if site == name.strip() else f"{echo(name.strip())} matched the PanDA site {site}."
 
     queue = table.lookup(name)
     if queue is not None and table.queues[queue].get("site") in table.sites:
@@ -272,15 +286,17 @@ def resolve_site(table: QueueTable, name: str) -> tuple[str, str | None]:
             key=str.casefold,
         )
         if len(matching) == 1:
-            return matching[0], f"{name.strip()!r} is the {path} of the PanDA site {matching[0]}."
+            return matching[0], f"{echo(name.strip())} is the {path} of the PanDA site {matching[0]}."
         if matching:
             raise QueryError(
-                f"{name.strip()!r} is the {path} of several PanDA sites: {', '.join(matching)}. Call get_site with one of them."
+                f"{echo(name.strip())} is the {path} of several PanDA sites: {', '.join(matching)}. "
+                f"{call('get_site')} with one of them."
             )
 
     hint = choices_hint(name, table.sites, what="PanDA sites")
     raise QueryError(
-        f"No PanDA site named {name.strip()!r}. {hint} Call find_queues with where to search other fields."
+        f"No PanDA site named {echo(name.strip())}. {hint} {call('find_queues')} with {argument('where')} to "
+        "search other fields."
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -18,6 +19,9 @@ from servers.sites.models import (
     SiteDetail,
     SiteQueue,
 )
+
+MIN_COLUMN_WIDTH = 14
+"""Narrowest a value column may get before a queue list is printed as a list of fields per queue."""
 
 
 def cell(value: Any) -> str:
@@ -45,21 +49,54 @@ def _footer(console: Console, data: DataSource, *, next_cursor: str | None = Non
         console.print(f"[dim]More results: repeat with --cursor {next_cursor}[/dim]")
 
 
+def _longest(names: Iterable[str]) -> int:
+    return max((len(name) for name in names), default=5)
+
+
+def _notes(console: Console, notes: list[str]) -> None:
+    for note in notes:
+        console.print(f"Note: {note}")
+
+
 def render_queue_list(result: QueueList, console: Console) -> None:
     columns = [key for key in (result.queues[0].model_dump() if result.queues else {}) if key != "queue"]
-    table = Table(
-        title=f"{result.total} queues" + (f" ({'; '.join(result.filters)})" if result.filters else "")
-    )
-    table.add_column("queue", style="bold")
-    for column in columns:
-        table.add_column(_heading(column, result.units), overflow="fold")
-    for row in result.queues:
-        values = row.model_dump()
-        table.add_row(row.queue, *(cell(values.get(column)) for column in columns))
-    console.print(table)
+    title = f"{result.total} queues" + (f" ({'; '.join(result.filters)})" if result.filters else "")
+    rows = [(row.queue, [cell(row.model_dump().get(column)) for column in columns]) for row in result.queues]
+    headings = [_heading(column, result.units) for column in columns]
+
+    if _fits_as_table(console.width, headings, rows):
+        table = Table(title=title)
+        table.add_column("queue", style="bold", no_wrap=True, min_width=_longest(name for name, _ in rows))
+        for heading in headings:
+            table.add_column(heading, overflow="fold")
+        for name, cells in rows:
+            table.add_row(name, *cells)
+        console.print(table)
+    else:
+        console.print(f"[bold]{title}[/bold]")
+        for name, cells in rows:
+            console.print(f"[bold]{name}[/bold]")
+            for heading, text in zip(headings, cells, strict=True):
+                console.print(f"  {heading}: {text}", soft_wrap=False, overflow="fold")
+
     if result.returned < result.total:
         console.print(f"Shown: {result.returned} of {result.total}.")
+    _notes(console, result.notes)
     _footer(console, result.data, next_cursor=result.next_cursor)
+
+
+def _fits_as_table(width: int, headings: list[str], rows: list[tuple[str, list[str]]]) -> bool:
+    """Return whether a table leaves each value column at least MIN_COLUMN_WIDTH, or its widest text."""
+    if not headings:
+        return True
+    names = _longest(name for name, _ in rows)
+    # Each column costs its text plus 3 characters of border and padding.
+    left = width - (names + 4) - 3 * len(headings)
+    needed = 0
+    for index, heading in enumerate(headings):
+        widest = max([len(heading)] + [len(cells[index]) for _, cells in rows])
+        needed += min(widest, MIN_COLUMN_WIDTH)
+    return left >= needed
 
 
 def render_queue_detail(result: QueueDetail, console: Console) -> None:
@@ -81,9 +118,10 @@ def render_site(result: SiteDetail, console: Console) -> None:
         f"{', '.join(result.country) or '-'}"
     )
     extra = list(result.queues[0].values) if result.queues else []
+    name_width = _longest(queue.queue for queue in result.queues)
     queues = Table(title="Queues")
+    queues.add_column("queue", no_wrap=True, min_width=name_width)
     for column in (
-        "queue",
         "status",
         "type",
         "resource_type",
@@ -103,15 +141,15 @@ def render_site(result: SiteDetail, console: Console) -> None:
     console.print(queues)
 
     transfers = Table(title="Copytools and storages per activity")
-    for column in ("queue", "activity", "copytools", "storages (RSEs)"):
+    transfers.add_column("queue", no_wrap=True, min_width=name_width)
+    for column in ("activity", "copytools", "storages (RSEs)"):
         transfers.add_column(column, overflow="fold")
     for queue in result.queues:
         for activity, copytools, storages in _transfer_rows(queue):
             transfers.add_row(queue.queue, activity, copytools, storages)
     console.print(transfers)
 
-    for note in result.notes:
-        console.print(note)
+    _notes(console, result.notes)
     _footer(console, result.data)
 
 
@@ -162,8 +200,7 @@ def render_summary(result: QueueSummary, console: Console) -> None:
         numbers = [cell(getattr(stats, name)) for name in stat_names] if stats else []
         table.add_row(label, str(count), *numbers)
     console.print(table)
-    if result.note:
-        console.print(result.note)
+    _notes(console, result.notes)
     _footer(console, result.data, next_cursor=result.next_cursor)
 
 

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
+from servers.common.base import AskPandaServer
 from servers.common.tooling import READ_ONLY_OPEN_WORLD
 from servers.sites import queues, summary
+from servers.sites.arguments import (
+    AS_TEXT,
+    Activity,
+    BareActivity,
+    BareFilter,
+    BareObject,
+    Cloud,
+    ContainerType,
+    Copytool,
+    Cursor,
+    Fields,
+    Maximum,
+    Minimum,
+    QueueType,
+    ResourceType,
+    Site,
+    State,
+    Status,
+    Storage,
+    Tier,
+    Where,
+    check_filters,
+    check_name,
+    check_names,
+    described,
+)
 from servers.sites.cric import CricData, CricLoader, CricUnavailableError
-from servers.sites.errors import QueryError
+from servers.sites.errors import QueryError, echo
 from servers.sites.filters import QueueFilters
 from servers.sites.models import (
     FieldReport,
@@ -23,7 +50,7 @@ from servers.sites.models import (
     QueueSummary,
     SiteDetail,
 )
-from servers.sites.paging import MAX_LIMIT
+from servers.sites.paging import MAX_LIMIT, check_limit
 from shared import __version__
 from shared.config import Settings, get_settings
 
@@ -31,88 +58,63 @@ logger = logging.getLogger(__name__)
 
 NAME = "askpanda-sites"
 INSTRUCTIONS = (
-    "Exact answers from CRIC PanDA queue data. One queue: get_queue. Queues with a property: find_queues. "
-    "Counts per cloud/site/status: summarize_queues. A site's queues and copytools: get_site. "
-    "Units: maxrss, maxwdir MB; maxtime s (maxtime_hours h); corepower HS06 per core. status is online, "
-    "test, brokeroff or offline; 'site' is the PanDA site. Page with next_cursor until it is null."
+    "Exact answers from CRIC PanDA queue data. One queue: get_queue. Queues with a property: find_queues; "
+    "counts per value: summarize_queues. A site's queues and copytools: get_site. Queues side by side: "
+    "compare_queues. A field's meaning and values: describe_queue_field. Why a queue is brokeroff or test: "
+    "often its comment and state_comment fields. Units: maxrss, maxwdir MB; maxtime s (maxtime_hours h); "
+    "corepower HS06 per core. status is online, test, brokeroff or offline; 'site' is the PanDA site. "
+    "copytool with activity follows the pilot: a queue with an empty acopytools uses its copytools for every "
+    "activity. Page with next_cursor until it is null."
 )
 
 FIND_DESCRIPTION = (
-    "List PanDA queues that pass every filter, each with its name, the filtered fields and `fields`. "
-    "Filters ignore case; 'a,b' means any of. For 'above N' use where {'field': '>N'}, because min and max "
-    "include N. limit=0 returns only the total."
+    "List PanDA queues passing every filter, with the filtered fields and `fields`. Text ignores case. "
+    "Values may start with >, >=, <, <=, != or ~ (contains); a list or 'a,b' means any of, but operator "
+    "strings in a list all apply: ['>64000','<100000']. min/max are inclusive. limit=0: total only."
+)
+SUMMARIZE_DESCRIPTION = (
+    "Count PanDA queues per value of group_by (e.g. cloud, status) after the filters of find_queues, which "
+    "work the same here; stats adds min/max/mean/sum of a numeric field per group."
 )
 
 Result = TypeVar("Result")
 
-Fields = Annotated[
-    list[str] | None,
-    Field(
-        description="Fields or dotted paths to return, e.g. ['maxrss','acopytools.pw','queues.ce_flavour']."
-    ),
+QueueName = Annotated[str, Field(description="PanDA queue name (any case), e.g. BNL or AGLT2_MCORE.")]
+Sort = Annotated[str | None, AS_TEXT, described("Field to sort by; '-corepower' for descending.")]
+QueueLimit = Annotated[
+    int,
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_LIMIT}),
+    Field(description="Queues per page."),
 ]
-Site = Annotated[str | None, Field(description="PanDA site, e.g. BNL (not atlas_site).")]
-Cloud = Annotated[str | None, Field(description="Cloud code, e.g. DE, US, CERN.")]
-Tier = Annotated[str | None, Field(description="T0, T1, T2, T2D or T3.")]
-Status = Annotated[str | None, Field(description="online, test, brokeroff or offline; '!=online' negates.")]
-State = Annotated[str | None, Field(description="CRIC record state, e.g. ACTIVE.")]
-ResourceType = Annotated[str | None, Field(description="GRID, hpc, cloud, gpu, ...")]
-QueueType = Annotated[str | None, Field(description="production, analysis or unified.")]
-Copytool = Annotated[
-    str | None, Field(description="Copytool, e.g. rucio, mv, xrdcp; per activity when activity is set.")
+GroupLimit = Annotated[
+    int,
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    Field(description="Groups per page."),
 ]
-Activity = Annotated[
-    str | None,
-    Field(
-        description="Transfer activity: pr/read_lan stage-in, pw/write_lan stage-out, pl log, es_events, ..."
-    ),
-]
-Storage = Annotated[str | None, Field(description="RSE in astorages (for activity when set).")]
-ContainerType = Annotated[
-    str | None, Field(description="Exact container_type, e.g. singularity:pilot; '~apptainer' contains.")
-]
-Where = Annotated[
-    dict[str, Any] | None,
-    Field(
-        description="Other fields: {field or dotted.path: value}; a list means any of; strings may start "
-        "with >, >=, <, <=, !=, ~ (contains). E.g. {'maxrss': '>64000', 'queues.ce_flavour': 'ARC-CE'}."
-    ),
-]
-Minimum = Annotated[
-    dict[str, float] | None, Field(description="Inclusive lower bounds, e.g. {'corecount': 8}.")
-]
-Maximum = Annotated[
-    dict[str, float] | None, Field(description="Inclusive upper bounds, e.g. {'maxtime_hours': 48}.")
-]
-Cursor = Annotated[str | None, Field(description="next_cursor of the previous call, to get the next page.")]
 
 
-def build_server(settings: Settings | None = None) -> MCPServer:
+def build_server(settings: Settings | None = None) -> AskPandaServer:
     """Return a new server with every tool registered; tests build one per test."""
-    server = MCPServer(NAME, version=__version__, instructions=INSTRUCTIONS)
+    server = AskPandaServer(NAME, version=__version__, instructions=INSTRUCTIONS)
     loader: CricLoader | None = None
 
     async def run(context: str, query: Callable[[CricData], Result]) -> Result:
+        """Load the CRIC data and run `query` on it."""
         nonlocal loader
-        if loader is None:
-            loader = CricLoader(settings or get_settings())
-        # Why ToolError: only its text reaches the model, and these messages name the value and the next call.
-        try:
+        with tool_errors(context):
+            if loader is None:
+                loader = CricLoader(settings or get_settings())
             data = await loader.load()
             return query(data)
-        except (QueryError, CricUnavailableError) as exc:
-            logger.info("%s: %s", context, exc)
-            raise ToolError(str(exc)) from exc
 
     @server.tool(annotations=READ_ONLY_OPEN_WORLD)
-    async def get_queue(
-        name: Annotated[
-            str, Field(description="PanDA queue name (case-insensitive), e.g. BNL or AGLT2_MCORE.")
-        ],
-        fields: Fields = None,
-    ) -> QueueDetail:
+    async def get_queue(name: QueueName, fields: Fields = None) -> QueueDetail:
         """Return one PanDA queue's CRIC record: every field, or only `fields`."""
-        return await run(f"get_queue {name!r}", lambda data: queues.get_queue(data, name, fields=fields))
+        context = f"get_queue {echo(name)}"
+        with tool_errors(context):
+            check_name(name, "queue name")
+            check_names(fields, "field", "fields")
+        return await run(context, lambda data: queues.get_queue(data, name, fields=fields))
 
     @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=FIND_DESCRIPTION)
     async def find_queues(
@@ -131,10 +133,8 @@ def build_server(settings: Settings | None = None) -> MCPServer:
         min: Minimum = None,
         max: Maximum = None,
         fields: Fields = None,
-        sort: Annotated[
-            str | None, Field(description="Field to sort by; '-corepower' for descending.")
-        ] = None,
-        limit: Annotated[int, Field(ge=0, le=MAX_LIMIT, description="Queues per page.")] = 50,
+        sort: Sort = None,
+        limit: QueueLimit = 50,
         cursor: Cursor = None,
     ) -> QueueList:
         """List PanDA queues that pass every filter (the tool description is FIND_DESCRIPTION)."""
@@ -154,6 +154,11 @@ def build_server(settings: Settings | None = None) -> MCPServer:
             min=min,
             max=max,
         )
+        with tool_errors("find_queues"):
+            check_filters(filters)
+            check_names(fields, "field", "fields")
+            check_name(sort, "sort field")
+            check_limit(limit, minimum=0, unit="queues")
         return await run(
             "find_queues",
             lambda data: queues.find_queues(
@@ -161,32 +166,28 @@ def build_server(settings: Settings | None = None) -> MCPServer:
             ),
         )
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=SUMMARIZE_DESCRIPTION)
     async def summarize_queues(
-        group_by: Annotated[
-            str, Field(description="Field or dotted path to count by, e.g. cloud, status, tier.")
-        ],
-        site: Site = None,
-        cloud: Cloud = None,
-        tier: Tier = None,
-        status: Status = None,
-        state: State = None,
-        resource_type: ResourceType = None,
-        type: QueueType = None,
-        copytool: Copytool = None,
-        activity: Activity = None,
-        storage: Storage = None,
-        container_type: ContainerType = None,
-        where: Where = None,
-        min: Minimum = None,
-        max: Maximum = None,
-        stats: Annotated[
-            str | None, Field(description="Numeric field to give min/max/mean/sum of per group.")
-        ] = None,
-        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Groups per page.")] = 100,
+        group_by: Annotated[str, Field(description="Field or dotted path to count by.")],
+        site: BareFilter = None,
+        cloud: BareFilter = None,
+        tier: BareFilter = None,
+        status: BareFilter = None,
+        state: BareFilter = None,
+        resource_type: BareFilter = None,
+        type: BareFilter = None,
+        copytool: BareFilter = None,
+        activity: BareActivity = None,
+        storage: BareFilter = None,
+        container_type: BareFilter = None,
+        where: BareObject = None,
+        min: BareObject = None,
+        max: BareObject = None,
+        stats: Annotated[str | None, AS_TEXT, described("Numeric field to summarize per group.")] = None,
+        limit: GroupLimit = 100,
         cursor: Cursor = None,
     ) -> QueueSummary:
-        """Count PanDA queues per value of `group_by`, after the same filters as find_queues."""
+        """Count PanDA queues per value of `group_by` (the tool description is SUMMARIZE_DESCRIPTION)."""
         filters = QueueFilters(
             site=site,
             cloud=cloud,
@@ -203,8 +204,14 @@ def build_server(settings: Settings | None = None) -> MCPServer:
             min=min,
             max=max,
         )
+        context = f"summarize_queues by {echo(group_by)}"
+        with tool_errors(context):
+            check_filters(filters)
+            check_name(group_by, "group_by field")
+            check_name(stats, "stats field")
+            check_limit(limit, minimum=1, unit="groups")
         return await run(
-            f"summarize_queues by {group_by!r}",
+            context,
             lambda data: summary.summarize_queues(
                 data, group_by, filters, stats=stats, limit=limit, cursor=cursor
             ),
@@ -218,7 +225,11 @@ def build_server(settings: Settings | None = None) -> MCPServer:
         fields: Fields = None,
     ) -> SiteDetail:
         """List a PanDA site's queues with status, copytools and storages (RSEs) per transfer activity."""
-        return await run(f"get_site {site!r}", lambda data: queues.get_site(data, site, fields=fields))
+        context = f"get_site {echo(site)}"
+        with tool_errors(context):
+            check_name(site, "site name")
+            check_names(fields, "field", "fields")
+        return await run(context, lambda data: queues.get_site(data, site, fields=fields))
 
     @server.tool(annotations=READ_ONLY_OPEN_WORLD)
     async def compare_queues(
@@ -226,15 +237,32 @@ def build_server(settings: Settings | None = None) -> MCPServer:
         fields: Fields = None,
     ) -> QueueComparison:
         """Compare PanDA queues side by side; without `fields`, only the fields that differ."""
+        with tool_errors("compare_queues"):
+            check_names(names, "queue name", "names")
+            check_names(fields, "field", "fields")
         return await run("compare_queues", lambda data: queues.compare_queues(data, names, fields=fields))
 
     @server.tool(annotations=READ_ONLY_OPEN_WORLD)
     async def describe_queue_field(
         field: Annotated[
-            str | None, Field(description="Field or dotted path; omit to list every field.")
+            str | None, AS_TEXT, described("Field or dotted path; omit to list every field.")
         ] = None,
     ) -> FieldReport:
         """Explain a CRIC queue field: its meaning, unit and most common values."""
-        return await run(f"describe_queue_field {field!r}", lambda data: summary.describe_field(data, field))
+        context = f"describe_queue_field {echo(field)}"
+        with tool_errors(context):
+            check_name(field, "field name")
+        return await run(context, lambda data: summary.describe_field(data, field))
 
     return server
+
+
+@contextlib.contextmanager
+def tool_errors(context: str) -> Iterator[None]:
+    """Turn the QueryError or CricUnavailableError raised inside the block into a ToolError."""
+    # Why ToolError: only its text reaches the model, and these messages name the value and the next call.
+    try:
+        yield
+    except (QueryError, CricUnavailableError) as exc:
+        logger.info("%s: %s", context, exc)
+        raise ToolError(str(exc)) from exc

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from servers.sites.conditions import select, selection_notes
 from servers.sites.cric import CricData
-from servers.sites.errors import QueryError
+from servers.sites.errors import QueryError, argument, echo, tool
 from servers.sites.fields import MISSING, catalog, is_number, leaves, value_at
-from servers.sites.filters import FilterCompiler, QueueFilters, field_hint, select
+from servers.sites.filters import FilterCompiler, QueueFilters, field_hint
 from servers.sites.models import (
     DataSource,
     FieldBrief,
@@ -18,7 +19,7 @@ from servers.sites.models import (
     QueueSummary,
     ValueCount,
 )
-from servers.sites.paging import MAX_LIMIT, next_cursor, offset_from, query_key
+from servers.sites.paging import check_limit, next_cursor, offset_from, query_key
 from servers.sites.queues import units_of
 
 NO_VALUE = "(none)"
@@ -48,10 +49,15 @@ def summarize_queues(
     table = data.table
     compiler = FilterCompiler(table)
     conditions = compiler.compile(filters)
-    path = compiler.check_path(group_by, argument="group_by")
-    stats_path = compiler.check_path(stats, argument="stats") if stats else None
+    path = compiler.check_path(group_by, source="group_by", positional=True)
+    stats_path = compiler.check_path(stats, source="stats") if stats and stats.strip() else None
     if stats_path and not any(is_number(value) for value in table.distinct(stats_path)):
-        raise QueryError(f"stats needs a numeric field, but {stats_path!r} has no numeric values.")
+        raise QueryError(
+            f"{argument('stats')} needs a numeric field, but {echo(stats_path)} has no numeric values."
+        )
+    limit = check_limit(limit, minimum=1, unit="groups")
+    key = query_key("summarize_queues", filters.model_dump(), path)
+    offset = offset_from(cursor, key, tool="summarize_queues")
 
     names = select(table, conditions)
     counts: Counter[str] = Counter()
@@ -69,18 +75,15 @@ def summarize_queues(
             members.setdefault(label, []).append(name)
 
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold()))
-    limit = max(1, min(limit, MAX_LIMIT))
-    key = query_key("summarize_queues", filters.model_dump(), path)
-    offset = offset_from(cursor, key, tool="summarize_queues")
     page = ordered[offset : offset + limit]
 
     group_stats = None
     if stats_path:
         group_stats = {label: _stats(data, members[label], stats_path) for label, _ in page}
 
-    note = None
+    notes = selection_notes(table, conditions, names)
     if multi_valued:
-        note = (
+        notes.append(
             f"{path} has several values on some queues; such a queue counts once under each value, so the "
             "counts add up to more than total_queues."
         )
@@ -91,10 +94,10 @@ def summarize_queues(
         counts=dict(page),
         stats_field=stats_path,
         stats=group_stats,
-        next_cursor=next_cursor(offset, len(page), len(ordered), key),
+        next_cursor=next_cursor(offset, len(page), len(ordered), key, tool="summarize_queues"),
         filters=[condition.describe() for condition in conditions],
         units=units_of([path] + ([stats_path] if stats_path else [])),
-        note=note,
+        notes=notes,
         data=DataSource.of(data.provenance, len(table)),
     )
 
@@ -127,21 +130,18 @@ def describe_field(data: CricData, field: str | None) -> FieldReport:
 
     name = field.strip()
     if name not in table.field_names and name.split(".")[0] not in table.field_names:
-        raise QueryError(f"Unknown CRIC queue field {name!r}. {field_hint(table, name)}")
-    path = FilterCompiler(table).check_path(name)
+        raise QueryError(f"Unknown CRIC queue field {echo(name)}. {field_hint(table, name)}")
+    path = FilterCompiler(table).check_path(name, source="field", positional=True)
     return FieldReport(detail=_detail(data, path), data=source)
 
 
 def _all_fields(data: CricData) -> list[FieldBrief]:
     known = catalog().fields
+    undescribed = f"Not described; see its values with {tool('describe_queue_field')}."
     briefs = []
     for name in sorted(data.table.field_names, key=str.casefold):
         info = known.get(name)
-        summary = (
-            info.description.split(". ")[0].rstrip(".")
-            if info
-            else "Not described; see its values with describe_queue_field."
-        )
+        summary = info.description.split(". ")[0].rstrip(".") if info else undescribed
         briefs.append(FieldBrief(name=name, unit=info.unit if info else None, summary=summary))
     return briefs
 

@@ -6,15 +6,17 @@ import functools
 import json
 import logging
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from servers.sites.fields import HOURS_FIELDS, MISSING, catalog, hours, leaves, value_at
+from servers.sites.fields import HOURS_FIELDS, catalog, hours, leaves, reaches, split_path, value_at
 from shared.exceptions import InvalidResponseError
 
 logger = logging.getLogger(__name__)
+
+Derived = TypeVar("Derived")
 
 MAX_CACHED_COLUMNS = 64
 NUMERIC_UNITS_SKIPPED = {"h"}
@@ -34,6 +36,7 @@ class QueueTable:
         self._distinct: dict[str, Counter[Any]] = {}
         self._columns: dict[str, list[tuple[Any, ...]]] = {}
         self._paths_found: dict[str, bool] = {}
+        self._derived: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.queues)
@@ -90,6 +93,12 @@ class QueueTable:
             self._columns[path] = cached
         return cached
 
+    def derived(self, key: str, build: Callable[[], Derived]) -> Derived:
+        """Return build(), computed once per table under `key`: every queue's copytools for one activity."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return cast(Derived, self._derived[key])
+
     def distinct(self, path: str) -> Counter[Any]:
         """Return how many queues have each value at `path` (list elements and dict keys count singly)."""
         if path not in self._distinct:
@@ -106,10 +115,9 @@ class QueueTable:
         even though it gives an empty list on every record.
         """
         if path not in self._paths_found:
+            parts = split_path(path)
             self._paths_found[path] = any(
-                value is not MISSING and not (isinstance(value, list) and not value and path not in record)
-                for record in self.queues.values()
-                for value in [value_at(record, path)]
+                path in record or reaches(record, parts) for record in self.queues.values()
             )
         return self._paths_found[path]
 
