@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from servers.logs.lineformat import Layout, parse_line
 from servers.logs.phases import phase_from_code, phase_from_line
 from servers.logs.pilotfacts import collect_facts
 from servers.logs.sources import EXAMPLES_DIR, open_local
-from tests.logs_support import LOG_FIXTURES, case_folders, load_expected, problems_with
+from tests.logs_support import LOG_FIXTURES, case_folders, evidence_text, load_expected, problems_with
 
 
 def analyze_folder(folder: Path, tmp_path: Path, *, with_record: bool = True, budget: int = 6000) -> dict:
@@ -29,11 +30,44 @@ def analyze_folder(folder: Path, tmp_path: Path, *, with_record: bool = True, bu
     return report.model_dump(mode="json")
 
 
-@pytest.mark.parametrize("folder", case_folders(LOG_FIXTURES), ids=lambda path: path.name)
+TRIAL_FIXTURES = LOG_FIXTURES / "trial"
+
+
+@pytest.mark.parametrize(
+    "folder", case_folders(LOG_FIXTURES) + case_folders(TRIAL_FIXTURES), ids=lambda path: path.name
+)
 def test_fixture_case(folder: Path, tmp_path: Path) -> None:
     report = analyze_folder(folder, tmp_path)
 
     assert problems_with(report, load_expected(folder)) == []
+
+
+@pytest.mark.parametrize("folder", case_folders(TRIAL_FIXTURES), ids=lambda path: path.name)
+def test_larger_budget_keeps_what_a_smaller_one_shows(folder: Path, tmp_path: Path) -> None:
+    shown = [
+        {
+            (item["file"], item["line"])
+            for item in analyze_folder(folder, tmp_path / str(budget), budget=budget)["evidence"]
+        }
+        for budget in (1000, 2000, 3000, 6000)
+    ]
+
+    assert all(smaller <= larger for smaller, larger in itertools.pairwise(shown))
+
+
+def test_owner_cancel_names_who_killed_the_job(tmp_path: Path) -> None:
+    report = analyze_folder(TRIAL_FIXTURES / "user-killed-running-job", tmp_path)
+
+    assert report["outcome"].startswith("The job was cancelled by its owner (killed by /DC=ch/DC=cern")
+    assert "commandtopilot: tobekilled" in evidence_text(report)
+    assert "pilot received a panda server signal to kill job" in evidence_text(report)
+
+
+def test_failed_heartbeats_evidence_a_lost_heartbeat(tmp_path: Path) -> None:
+    report = analyze_folder(TRIAL_FIXTURES / "lost-heartbeat-network", tmp_path, budget=2000)
+
+    assert "Network is unreachable" in report["evidence"][0]["text"]
+    assert not any("No log line clearly shows the cause" in note for note in report["notes"])
 
 
 @pytest.mark.parametrize(

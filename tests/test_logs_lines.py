@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from servers.logs.excerpt import ELISION, MAX_LINE_CHARS, Item, fit_budget, quote_block, quote_line, shorten
@@ -220,7 +222,9 @@ def test_stack_trace_keeps_frames_after_signal_handler() -> None:
 
 
 def test_budget_keeps_order_and_counts_omitted() -> None:
-    items = [Item("cause", "pilotlog.txt", number, "y" * 900, "reason") for number in range(1, 11)]
+    items = [
+        Item("cause", "pilotlog.txt", number, chr(96 + number) * 900, "reason") for number in range(1, 11)
+    ]
 
     kept, used, omitted = fit_budget(items, 3000)
 
@@ -238,3 +242,53 @@ def test_budget_cuts_the_item_that_does_not_fit() -> None:
     assert len(kept) == 2
     assert kept[1].text.endswith(ELISION)
     assert used <= 1500
+
+
+def test_packing_is_monotone_in_the_budget() -> None:
+    sizes = [300, 1500, 200, 900, 150, 1200, 100, 700]
+    items = [
+        Item("cause", "pilotlog.txt", number, f"{chr(97 + number)} " * (size // 2), "reason")
+        for number, size in enumerate(sizes, start=1)
+    ]
+
+    shown = [{item.line for item in fit_budget(items, budget)[0]} for budget in range(1000, 6001, 250)]
+
+    assert all(smaller <= larger for smaller, larger in itertools.pairwise(shown))
+
+
+def test_near_identical_items_are_shown_once() -> None:
+    diag = 'Fatal error in athena logfile: "PHYSKernel ERROR ElectronCaloClusterThinning: missing container"'
+    items = [
+        Item(
+            "cause",
+            "payload.stdout",
+            83,
+            f"CRITICAL Transform executor raised TransformLogfileErrorException: {diag}",
+            "r",
+        ),
+        Item(
+            "summary",
+            "pilotlog.txt",
+            693,
+            f"2026-03-02 10:28:06,823 | INFO | pilot.control.job | make_job_report | error 1/1: 1305: {diag}",
+            "r",
+        ),
+        Item(
+            "summary",
+            "pilotlog.txt",
+            698,
+            f"2026-03-02 10:28:06,851 | INFO | pilot.control.job | make_job_report | exeerrordiag: {diag}",
+            "r",
+        ),
+        Item(
+            "cause",
+            "payload.stdout",
+            84,
+            "__main__.main INFO Derivation_tf.py stopped, trf exit code 68",
+            "r",
+        ),
+    ]
+
+    kept, _, _ = fit_budget(items, 6000)
+
+    assert [item.line for item in kept] == [83, 84]

@@ -65,7 +65,7 @@ async def test_tools_are_listed_with_schemas(client: Client) -> None:
     assert {tool.name for tool in tools} == TOOLS
     for tool in tools:
         check_tool_schemas(tool)
-        assert len(tool.description or "") < 200
+        assert len(tool.description or "") < 400
 
 
 @pytest.mark.parametrize("folder", case_folders(LOG_FIXTURES), ids=lambda path: path.name)

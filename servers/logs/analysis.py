@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from servers.logs.codelinks import linked_signatures, payload_was_killed
 from servers.logs.context import AnchorContext, build_context, window_for
+from servers.logs.diags import record_diags, stopped_by
 from servers.logs.evidence import assemble_items
 from servers.logs.excerpt import Item, fit_budget
 from servers.logs.jobinfo import (
@@ -21,9 +23,18 @@ from servers.logs.jobinfo import (
 from servers.logs.lineformat import Layout, LogLine
 from servers.logs.models import FailureReport, FileNote, Retry
 from servers.logs.noise import is_noise, normalized_message
-from servers.logs.phases import PILOT_KILL_CODES, phase_from_code, phase_from_line, phase_from_state
+from servers.logs.phases import phase_from_code, phase_from_line, phase_from_state
 from servers.logs.pilotfacts import PilotFacts, collect_facts
-from servers.logs.ranking import MIN_CAUSE_SCORE, ErrorContext, Scored, diag_fragments, rank, score_line
+from servers.logs.ranking import (
+    MIN_CAUSE_SCORE,
+    ErrorContext,
+    Scored,
+    code_pattern,
+    diag_fragments,
+    mark_first_errors,
+    rank,
+    score_line,
+)
 from servers.logs.reports import ReportFacts, find_line, read_prmon_max, read_reports
 from servers.logs.scanner import FileScan, scan_file
 from servers.logs.signatures import match_signatures
@@ -92,9 +103,10 @@ def analyze(job_input: JobInput) -> FailureReport:
         scanned.pilot,
         failed=failed,
         phase=phase,
-        record_item=_record_item(job_input, scanned, triage),
+        record_item=_record_item(job_input, scanned, triage, job),
     )
-    evidence, used, omitted = fit_budget(items, job_input.budget)
+    keep = code_pattern(context.code, context.error_field) if context.code else None
+    evidence, used, omitted = fit_budget(items, job_input.budget, keep)
 
     return _report(
         job_input, job, triage, failed, phase, phase_reason, scanned, evidence, used, omitted, anchor
@@ -137,33 +149,32 @@ def _job_record(job_input: JobInput, scanned: _Scanned) -> dict[str, Any]:
     return record_from_logs(scanned.facts, scanned.reports)
 
 
-def _record_item(job_input: JobInput, scanned: _Scanned, triage: Triage) -> Item | None:
-    """Quote the decisive error's diag from the job record (BigPanDA's or a job.json next to the logs)."""
+def _record_item(job_input: JobInput, scanned: _Scanned, triage: Triage, job: dict[str, Any]) -> Item | None:
+    """Quote the diags of the job record (BigPanDA's or a job.json next to the logs), the decisive one first.
+
+    Other diags and the server's command to the pilot are added: for a job killed while running, the server
+    writes who killed it only into taskbuffererrordiag and leaves taskbuffererrorcode at 0.
+    """
     primary = triage.primary
-    if primary is None or not primary.diag or not (job_input.record or scanned.reports.job_record):
+    if not (job_input.record or scanned.reports.job_record):
+        return None
+    primary_field, lines = record_diags(job, primary)
+    if not lines:
         return None
 
-    diag_field = (
-        "exeerrordiag"
-        if primary.field == "transexitcode"
-        else primary.field.replace("errorcode", "errordiag")
-    )
-    text = f"{diag_field}: {primary.diag}"
+    text = "\n".join(lines)
+    reason = f"the {primary.field} diag recorded by PanDA" if primary_field else "the diags recorded by PanDA"
     if job_input.record is not None:
-        return Item("summary", "BigPanDA job record", 0, text, f"the {primary.field} diag recorded by PanDA")
+        return Item("summary", "BigPanDA job record", 0, text, reason)
 
     job_json = (
         next((log for log in job_input.bundle.files if Path(log.name).name == "job.json"), None)
         if job_input.bundle
         else None
     )
-    line = find_line(job_json, f'"{diag_field}"') if job_json else None
+    line = find_line(job_json, f'"{primary_field or "jobstatus"}"') if job_json else None
     return Item(
-        "summary",
-        job_json.name if job_json else "job.json",
-        line.number if line else 0,
-        text,
-        f"the {primary.field} diag recorded by PanDA",
+        "summary", job_json.name if job_json else "job.json", line.number if line else 0, text, reason
     )
 
 
@@ -189,8 +200,11 @@ def _error_context(triage: Triage, failed: bool | None) -> ErrorContext:
         message=primary.message,
         diag_fragments=diag_fragments(primary.diag),
         phase=phase_from_code(primary.field, primary.code, primary.component),
-        pilot_killed_payload=primary.field == "piloterrorcode" and primary.code in PILOT_KILL_CODES,
+        pilot_killed_payload=payload_was_killed(primary.field, primary.code),
         payload_primary=primary.field in ("exeerrorcode", "transexitcode"),
+        linked=linked_signatures(
+            primary.field, primary.code, phase_from_code(primary.field, primary.code, primary.component)
+        ),
     )
 
 
@@ -212,6 +226,7 @@ def _candidates(scanned: _Scanned, context: ErrorContext) -> list[Scored]:
                 candidates.append(score_line(scan.file.name, line, [], context))
 
     candidates = _drop_pilot_copies(candidates)
+    mark_first_errors(candidates, context)
     for quoted in scanned.reports.quoted:
         # JSON reports restate what the logs show; they are summaries, ranked by their own weight.
         candidates.append(
@@ -310,7 +325,16 @@ def _anchor_contexts(
             continue
         window = window_for(scan, item)
         contexts.append(
-            (item, build_context(window, item, phase, pilot_killed_payload=context.pilot_killed_payload))
+            (
+                item,
+                build_context(
+                    window,
+                    item,
+                    phase,
+                    pilot_killed_payload=context.pilot_killed_payload,
+                    code=code_pattern(context.code, context.error_field) if context.code else None,
+                ),
+            )
         )
     return contexts
 
@@ -338,7 +362,7 @@ def _report(
     else:
         summary = summary_from_logs(scanned.facts, scanned.reports, job)
 
-    notes = list(job_input.notes) + triage.notes + scanned.reports.problems
+    notes = list(job_input.notes) + triage.warnings + triage.notes + scanned.reports.problems
     files = list(job_input.file_notes) + _file_notes(job_input.bundle, scanned)
     if failed and anchor is None:
         notes.append(
@@ -351,7 +375,7 @@ def _report(
     return FailureReport(
         source=job_input.source,
         failed=failed,
-        outcome=_outcome(failed, phase, primary, summary.status),
+        outcome=_outcome(failed, phase, primary, summary.status, job),
         job=summary if summary.model_dump(exclude_none=True) else None,
         primary_error=primary,
         other_errors=triage.others,
@@ -393,7 +417,17 @@ def _file_notes(bundle: LogBundle | None, scanned: _Scanned) -> list[FileNote]:
     return notes
 
 
-def _outcome(failed: bool | None, phase: str | None, primary: Any, status: str | None) -> str:
+def _outcome(
+    failed: bool | None, phase: str | None, primary: Any, status: str | None, job: dict[str, Any]
+) -> str:
+    stopped = stopped_by(job)
+    if stopped:
+        code = (
+            f" Decisive code: {primary.field} {primary.code} ({primary.acronym or primary.component})."
+            if primary
+            else ""
+        )
+        return stopped + code
     if failed is False:
         return f"The job did not fail (status {status or 'unknown'}); no error field is set."
     if failed is None:

@@ -13,6 +13,8 @@ OTHER_CAUSES = 5
 SUMMARY_ITEMS = 3
 SUCCESS_OTHER_ITEMS = 3
 LOG_END_LINES = 6
+OPERATION_CHARS = 300
+"""The line that started the running operation (often a long payload command) is cut to this length."""
 MIN_EVIDENCE_SCORE = 20
 """Lines below this score (a plain WARNING, a routine line) are not shown; a plain ERROR line is."""
 CAUSE_SHARE = 0.45
@@ -32,8 +34,8 @@ def assemble_items(
 ) -> list[Item]:
     """Return every evidence item in rank order, before the budget is applied.
 
-    `record_item` quotes the decisive diag of the job record; it comes first when no log line shows the cause,
-    and after the log evidence of the cause otherwise.
+    `record_item` quotes the diags of the job record; it comes first when no log line shows the cause, and right
+    after the decisive line otherwise.
     """
     if failed is False:
         return _success_items(ranked)
@@ -41,6 +43,16 @@ def assemble_items(
     items: list[Item] = []
     if anchor is not None:
         items.append(_scored_item(anchor, "decisive line"))
+    # The record's diags and the pilot's own list of codes are short and name the decisive error: they come
+    # right after the decisive line, so a small budget still shows them.
+    if record_item is not None and not _already_quoted(record_item, items):
+        items.append(record_item)
+    summaries = _summary_items(ranked)
+    if summaries:
+        # The shortest summary (usually the pilot's list of error codes) goes first.
+        shortest = min(summaries, key=lambda item: len(item.text))
+        summaries.remove(shortest)
+        items.append(shortest)
     for position, (context_anchor, context) in enumerate(contexts):
         if position > 0:
             items.append(_scored_item(context_anchor, "the pilot's view"))
@@ -48,11 +60,9 @@ def assemble_items(
         if position == 0 and context_anchor is anchor:
             items.extend(_further_causes(ranked, anchor))
     if not contexts or contexts[0][0] is not anchor:
-        items[1:1] = _further_causes(ranked, anchor)
-    if record_item is not None and not _already_quoted(record_item, items):
-        items.insert(0 if anchor is None else len(items), record_item)
+        items.extend(_further_causes(ranked, anchor))
 
-    items.extend(_summary_items(ranked))
+    items.extend(summaries)
     if anchor is None or phase == "server":
         items.extend(_log_end_items(pilot, facts))
     items.extend(
@@ -104,9 +114,10 @@ def _context_items(anchor: Scored, context: AnchorContext) -> list[Item]:
             )
         )
     if context.operation is not None:
-        items.append(
-            _line_item(anchor.file, context.operation, "operation", "the operation that was running")
-        )
+        operation = _line_item(anchor.file, context.operation, "operation", "the operation that was running")
+        if len(operation.text) > OPERATION_CHARS:
+            operation.text = operation.text[:OPERATION_CHARS] + " […]"
+        items.append(operation)
     for line in context.lead_up:
         items.append(_line_item(anchor.file, line, "lead-up", "just before the decisive line"))
     for line in context.aftermath:

@@ -123,31 +123,86 @@ def flag_item(item: Item) -> Item:
     return item
 
 
-def fit_budget(items: list[Item], budget: int) -> tuple[list[EvidenceItem], int, int]:
-    """Return the items that fit into `budget` characters (in order), the characters used and how many were left out.
+_HEADER = re.compile(r"^\d{4}-\d\d-\d\d[ T][\d:,.]+\s*\|[^|]*\|[^|]*\|[^|]*\|\s*", re.MULTILINE)
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.]?\d*|\b\d\d:\d\d:\d\d\b")
+_NUMBER = re.compile(r"0x[0-9a-fA-F]+|\d+")
+SHINGLE_WORDS = 6
+REDUNDANT_SHARE = 0.5
+"""A pilot line or summary whose word sequences are at least this share repeats of earlier items adds nothing."""
+NEAR_COPY_SHARE = 0.8
 
-    An item that does not fit whole is cut to the room left when at least MIN_TRUNCATED_CHARS remain.
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """Return the runs of SHINGLE_WORDS words of `text`, with pilot headers, times and numbers left out."""
+    text = _NUMBER.sub("#", _TIMESTAMP.sub(" ", _HEADER.sub("", text))).lower()
+    words = re.findall(r"[\w#./:-]+", text)
+    if len(words) < SHINGLE_WORDS:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def drop_redundant(items: list[Item], keep: re.Pattern[str] | None = None) -> list[Item]:
+    """Return `items` without those that mostly repeat the text of earlier ones.
+
+    Repeats differ in time stamps, numbers and the program that relays them (the pilot quoting the transform's
+    error diag in several reports), so words are compared after normalising, not whole lines. A pilot line or
+    summary goes when at least REDUNDANT_SHARE of it repeats earlier items. A payload line goes only when it
+    is a near copy (NEAR_COPY_SHARE) of one earlier item, so the original of a quoted error stays. The first
+    item and items matching `keep` (those naming the decisive error code) always stay.
+    """
+    kept: list[Item] = []
+    kept_shingles: list[set[tuple[str, ...]]] = []
+    seen: set[tuple[str, ...]] = set()
+    keys: set[tuple[str, int]] = set()
+    for item in items:
+        if item.key in keys:
+            continue
+        shingles = _shingles(item.text)
+        if kept and shingles and not (keep is not None and keep.search(item.text)):
+            relay = item.kind == "summary" or bool(_HEADER.match(item.text))
+            if relay and len(shingles & seen) >= REDUNDANT_SHARE * len(shingles):
+                continue
+            if any(_near_copy(shingles, other) for other in kept_shingles):
+                continue
+        kept.append(item)
+        kept_shingles.append(shingles)
+        keys.add(item.key)
+        seen |= shingles
+    return kept
+
+
+def _near_copy(one: set[tuple[str, ...]], other: set[tuple[str, ...]]) -> bool:
+    shared = len(one & other)
+    return shared >= NEAR_COPY_SHARE * len(one) and shared >= NEAR_COPY_SHARE * len(other)
+
+
+def fit_budget(
+    items: list[Item], budget: int, keep: re.Pattern[str] | None = None
+) -> tuple[list[EvidenceItem], int, int]:
+    """Return the items that fit into `budget` characters, the characters used and how many were left out.
+
+    Items are packed in rank order and packing stops at the first item that does not fit (it is cut to the room
+    left when at least MIN_TRUNCATED_CHARS remain), so what a small budget shows a larger budget shows too.
+    Items that mostly repeat earlier ones are dropped first (see drop_redundant for `keep`).
     """
     selected: list[EvidenceItem] = []
     used = 0
     omitted = 0
-    seen: set[tuple[str, int]] = set()
+    items = drop_redundant(items, keep)
 
-    for item in items:
-        if item.key in seen:
-            continue
+    for index, item in enumerate(items):
         cost = len(item.text) + len(item.file) + ITEM_OVERHEAD_CHARS
         room = budget - used
         text = item.text
         if cost > room:
             text_room = room - len(item.file) - ITEM_OVERHEAD_CHARS - len(ELISION)
             if text_room < MIN_TRUNCATED_CHARS:
-                omitted += 1
-                continue
+                omitted = len(items) - index
+                break
             text = item.text[:text_room] + ELISION
             cost = len(text) + len(item.file) + ITEM_OVERHEAD_CHARS
+            omitted = len(items) - index - 1
 
-        seen.add(item.key)
         used += cost
         flag_item(item)
         selected.append(
@@ -163,4 +218,6 @@ def fit_budget(items: list[Item], budget: int) -> tuple[list[EvidenceItem], int,
                 flags=item.flags,
             )
         )
+        if omitted:
+            break
     return selected, used, omitted

@@ -23,6 +23,11 @@ PHASE_MISMATCH_POINTS = -10
 SUCCESS_POINTS = 60
 PAYLOAD_SOURCE_POINTS = 20
 PILOT_RELAY_POINTS = -30
+FIRST_ERROR_POINTS = 50
+BURST_GAP_LINES = 20
+"""Error lines of a payload file at most this many lines apart belong to one burst."""
+LINKED_POINTS = 70
+"""For a line matching a signature linked to the decisive code (codelinks.py): it shows that code happening."""
 MIN_CAUSE_SCORE = 25
 MIN_FRAGMENT_CHARS = 24
 """Diag pieces shorter than this (such as 'Segmentation fault') occur in too many unrelated lines."""
@@ -44,6 +49,8 @@ class ErrorContext:
     phase: str | None = None
     pilot_killed_payload: bool = False
     payload_primary: bool = False
+    linked: frozenset[str] = frozenset()
+    """Names of the signatures that evidence the decisive code."""
 
 
 @dataclass
@@ -60,11 +67,14 @@ class Scored:
     offset: int | None = None
     line_phase: str | None = None
     report_summary: bool = False
+    linked: bool = False
 
     @property
     def is_cause(self) -> bool:
         if self.report_summary:
             return False
+        if self.linked:
+            return True
         return any(signature.kind == "cause" for signature in self.signatures) or self.line.severity >= 2
 
     def has_kind(self, kind: str) -> bool:
@@ -94,9 +104,9 @@ def diag_fragments(*diags: str | None) -> list[str]:
     return fragments[:16]
 
 
-def _code_pattern(code: int, error_field: str | None) -> re.Pattern[str]:
+def code_pattern(code: int, error_field: str | None) -> re.Pattern[str]:
     if error_field == "piloterrorcode" or code >= 1000:
-        return re.compile(rf"(?<![\d.=]){code}(?![\d.])")
+        return re.compile(rf"(?:(?<![\d.=])|(?<=code=)){code}(?![\d.])")
     # Small transform and script codes only count next to words that make them an exit code.
     return re.compile(rf"(exit ?code|exitCode|error_code|returns?|rc)\W{{1,4}}{code}\b", re.IGNORECASE)
 
@@ -140,14 +150,14 @@ def score_line(
     if quotes_diag:
         score += DIAG_MATCH_POINTS
         reasons.append("quotes the error diag")
-    if context.payload_primary:
-        # The payload's own files show its failure first-hand; the pilot only relays the payload's diag.
-        if phase_from_line(file, line) == "payload" and line.function is None:
-            score += PAYLOAD_SOURCE_POINTS
-        elif quotes_diag and line.function is not None:
-            score += PILOT_RELAY_POINTS
-            reasons.append("the pilot relays the payload's error")
-    if context.code and _code_pattern(context.code, context.error_field).search(probe):
+    # The payload's own files show its failure first-hand; the pilot only relays the payload's diag.
+    if context.payload_primary and phase_from_line(file, line) == "payload" and line.function is None:
+        score += PAYLOAD_SOURCE_POINTS
+    mentions_code = bool(context.code) and bool(code_pattern(context.code, context.error_field).search(probe))
+    if context.payload_primary and line.function is not None and (quotes_diag or mentions_code):
+        score += PILOT_RELAY_POINTS
+        reasons.append("the pilot relays the payload's error")
+    if mentions_code:
         score += CODE_MATCH_POINTS
         reasons.append(f"mentions code {context.code}")
     if context.message and len(context.message) >= 12 and context.message.lower() in lowered:
@@ -164,17 +174,55 @@ def score_line(
         elif signature_phases and context.phase not in signature_phases:
             score += PHASE_MISMATCH_POINTS
 
-    benign = [s.weight for s in signatures if s.kind == "benign"]
-    if benign:
-        score += min(benign)
-        reasons.append("routine or recovered")
+    linked = [s for s in signatures if s.name in context.linked and s.kind != "summary"]
+    if linked and context.failed is not False:
+        score += LINKED_POINTS
+        reasons.insert(
+            0, f"shows {context.error_field} {context.code} happening ({linked[0].name.replace('-', ' ')})"
+        )
+    else:
+        # Only the line itself can be routine: a block (a stack dump of the pilot's threads) does not make it so.
+        own = {s.name for s in match_signatures(text)} if block else {s.name for s in signatures}
+        benign = [s.weight for s in signatures if s.kind == "benign" and s.name in own]
+        if benign:
+            score += min(benign)
+            reasons.append("routine or recovered")
     if context.pilot_killed_payload:
         consequence = [s.weight for s in signatures if s.kind == "consequence"]
         if consequence:
             score += min(consequence)
-            reasons.append("follows from the pilot's kill")
+            reasons.append("follows from the kill of the payload")
 
-    return Scored(file, line, block, score, reasons, signatures, count, offset, line_phase)
+    return Scored(
+        file, line, block, score, reasons, signatures, count, offset, line_phase, linked=bool(linked)
+    )
+
+
+def mark_first_errors(candidates: list[Scored], context: ErrorContext) -> None:
+    """Raise the first error of the last burst of errors in each payload file when the payload failed.
+
+    A payload that fails reports one problem and then every component that depended on it (athena's
+    initialize cascade, a transform's summary), so the first error of the burst is the cause.
+    """
+    if not context.payload_primary:
+        return
+    by_file: dict[str, list[Scored]] = {}
+    for item in candidates:
+        plain = item.line.function is None and item.line.severity >= 2 and not item.report_summary
+        if plain and not any(s.kind in ("benign", "consequence") for s in item.signatures):
+            by_file.setdefault(item.file, []).append(item)
+    for items in by_file.values():
+        items.sort(key=lambda item: item.line.number)
+        first = items[-1]
+        for earlier in reversed(items[:-1]):
+            if first.line.number - earlier.line.number > BURST_GAP_LINES:
+                break
+            first = earlier
+        # A line with a known pattern already scores for it. The bonus is for plain errors such as
+        # "Cannot find calibration area": only their place in the burst shows their weight.
+        if not any(s.kind in ("cause", "action", "summary") for s in first.signatures):
+            first.score += FIRST_ERROR_POINTS
+            first.reasons.append("first error of the payload's last burst of errors")
 
 
 def rank(candidates: list[Scored]) -> list[Scored]:

@@ -31,10 +31,17 @@ MAX_BLOCK_BYTES = 16 * 1024
 MAX_HITS_PER_FILE = 4000
 MAX_BLOCK_BYTES_PER_FILE = 4 * 1024 * 1024
 
-# NOTE: in pilot logs only WARNING and higher lines are candidates. INFO lines that show a cause (such as
-# "proxy verification failed") are found in the window read around the decisive line, so an INFO-only cause
-# far from every warning is missed.
+# NOTE: in pilot logs only WARNING and higher lines are candidates, plus the few INFO lines in
+# PILOT_INFO_MARKERS. Other INFO lines that show a cause (such as "proxy verification failed") are found in the
+# window read around the decisive line, so an INFO-only cause far from every warning is missed.
 _PILOT_CANDIDATE = re.compile(rb"\| (?:WARNING|ERROR|CRITICAL|FATAL) ")
+PILOT_INFO_MARKERS = (b"tobekilled", b"signal to kill job")
+"""Texts of INFO pilot lines that show a kill decided by the PanDA server.
+
+Both contain KILL_PROBE: one bytes.find pass for it, then a check of the few lines found, keeps the scan of
+a pilot log close to the speed of the level-column search.
+"""
+KILL_PROBE = b"kill"
 _OTHER_CANDIDATE = re.compile(
     rb"FATAL|CRITICAL|ERROR|Error|WARNING|Warning|Traceback|[Ss]egmentation|[Ss]ignal|Killed|[Ee]xception|"
     rb"No space|exit code|bad_alloc|[Ff]ailed|successful|[Aa]bort|[Cc]ore dump|!!FAILED!!|!!WARNING!!"
@@ -206,11 +213,11 @@ def _scan_range(
     counted_lines = 0
     skip_until = 0
 
-    for match in pattern.finditer(chunk, 0, end):
-        if match.start() < skip_until:
+    for start, match_end in _candidate_spans(chunk, end, pattern, scan.layout):
+        if start < skip_until:
             continue
-        line_start = chunk.rfind(b"\n", 0, match.start()) + 1
-        line_end = chunk.find(b"\n", match.end(), end)
+        line_start = chunk.rfind(b"\n", 0, start) + 1
+        line_end = chunk.find(b"\n", match_end, end)
         line_end = end if line_end == -1 else line_end
         counted_lines += chunk.count(b"\n", counted_pos, line_start)
         counted_pos = line_start
@@ -227,6 +234,28 @@ def _scan_range(
         )
 
     return counted_lines + chunk.count(b"\n", counted_pos, end)
+
+
+def _candidate_spans(
+    chunk: bytearray, end: int, pattern: re.Pattern[bytes], layout: Layout
+) -> list[tuple[int, int]]:
+    """Return the (start, end) positions of candidate matches in chunk[:end], in file order."""
+    spans = [(match.start(), match.end()) for match in pattern.finditer(chunk, 0, end)]
+    if layout not in (Layout.PILOT3, Layout.PILOT2):
+        return spans
+    extra = []
+    position = chunk.find(KILL_PROBE, 0, end)
+    while position != -1:
+        line_start = chunk.rfind(b"\n", 0, position) + 1
+        line_end = chunk.find(b"\n", position, end)
+        line_end = end if line_end == -1 else line_end
+        line = chunk[line_start:line_end]
+        if any(marker in line for marker in PILOT_INFO_MARKERS):
+            extra.append((position, position + len(KILL_PROBE)))
+        position = chunk.find(KILL_PROBE, line_end, end)
+    if not extra:
+        return spans
+    return sorted(spans + extra)
 
 
 def _record_hit(scan: FileScan, seen: dict[str, Hit], hit: Hit) -> None:

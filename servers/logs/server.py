@@ -29,6 +29,29 @@ INSTRUCTIONS = (
 Budget = Annotated[int, Field(description="Characters of quoted evidence, 1000 to 40000.")]
 
 
+DESCRIPTIONS = {
+    "analyze_job_failure": (
+        "Full failure report of a PanDA job from BigPanDA: decoded errors, failing phase, ranked log evidence, "
+        "retry advice. Use get_job_status first for a quick look. Evidence items name file and line: read around "
+        "them with read_log_lines, or raise budget_chars when next_step says items were left out."
+    ),
+    "analyze_log": (
+        "Failure report from local logs (pilotlog.txt, payload.stdout, jobReport.json, a log tarball) or pasted "
+        "text. path must lie under a folder of ASKPANDA_LOG_ROOTS; otherwise paste the lines as text."
+    ),
+    "get_job_status": (
+        "Quick look at a job from its BigPanDA record (status, queue, attempts, decoded errors, retry advice) "
+        "without reading logs. Call analyze_job_failure next for the log evidence."
+    ),
+    "list_job_files": "List the files in a job's log tarball on BigPanDA, with sizes; pass a name to read_log_lines.",
+    "read_log_lines": (
+        "Read a page of one log file from start_line, or from the first line matching pattern; use the file and "
+        "line of an evidence item. When next_start_line is set, call again with start_line=next_start_line."
+    ),
+}
+"""Tool descriptions: short (Claude Desktop truncates long tool lists), with the order to call the tools in."""
+
+
 def _tool_error(exc: Exception, context: str) -> ToolError:
     # Only ToolError text reaches the model; every expected failure becomes one that names the value.
     if isinstance(exc, (InvalidInputError, LogSourceError)):
@@ -48,18 +71,18 @@ def build_server() -> AskPandaServer:
     service = LogsService(get_settings())
     server = AskPandaServer(NAME, version=__version__, instructions=INSTRUCTIONS)
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=DESCRIPTIONS["analyze_job_failure"])
     async def analyze_job_failure(
         pandaid: Annotated[int | str, Field(description="PanDA job id, e.g. 6715819744.")],
         budget_chars: Budget = DEFAULT_BUDGET,
     ) -> FailureReport:
-        """Explain a PanDA job's outcome from BigPanDA: decoded errors, failing phase, ranked log evidence, retry advice."""
+        """Full failure report of a PanDA job from BigPanDA: decoded errors, failing phase, ranked log evidence, retry advice."""
         try:
             return await service.analyze_job(pandaid, budget_chars)
         except _EXPECTED as exc:
             raise _tool_error(exc, f"pandaid {str(pandaid)[:40]}") from exc
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=DESCRIPTIONS["analyze_log"])
     async def analyze_log(
         path: Annotated[
             str | None, Field(description="Log file, folder or .tgz inside the allowed log folders.")
@@ -67,33 +90,33 @@ def build_server() -> AskPandaServer:
         text: Annotated[str | None, Field(description="Pasted log lines, when there is no file.")] = None,
         budget_chars: Budget = DEFAULT_BUDGET,
     ) -> FailureReport:
-        """Explain a job's failure from local logs (pilotlog.txt, payload.stdout, jobReport.json, a log tarball) or pasted text."""
+        """Failure report from local logs (pilotlog.txt, payload.stdout, jobReport.json, a log tarball) or pasted text."""
         try:
             return await service.analyze_local(path, text, budget_chars)
         except _EXPECTED as exc:
             raise _tool_error(exc, f"path {path!r}" if path else "pasted text") from exc
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=DESCRIPTIONS["get_job_status"])
     async def get_job_status(
         pandaid: Annotated[int | str, Field(description="PanDA job id.")],
     ) -> JobStatus:
-        """Summarize a job from its BigPanDA record (status, queue, attempts, decoded errors) without reading logs."""
+        """Quick look at a job from its BigPanDA record (status, queue, attempts, decoded errors, retry advice), no logs."""
         try:
             return await service.job_status(pandaid)
         except _EXPECTED as exc:
             raise _tool_error(exc, f"pandaid {str(pandaid)[:40]}") from exc
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=DESCRIPTIONS["list_job_files"])
     async def list_job_files(
         pandaid: Annotated[int | str, Field(description="PanDA job id.")],
     ) -> JobFiles:
-        """List the files in a job's log tarball on BigPanDA, with sizes."""
+        """List the files in a job's log tarball on BigPanDA, with sizes; pass a name to read_log_lines as filename."""
         try:
             return await service.job_files(pandaid)
         except _EXPECTED as exc:
             raise _tool_error(exc, f"pandaid {str(pandaid)[:40]}") from exc
 
-    @server.tool(annotations=READ_ONLY_OPEN_WORLD)
+    @server.tool(annotations=READ_ONLY_OPEN_WORLD, description=DESCRIPTIONS["read_log_lines"])
     async def read_log_lines(
         source: Annotated[str, Field(description="A pandaid, or a local log file, folder or .tgz path.")],
         filename: Annotated[
@@ -108,7 +131,7 @@ def build_server() -> AskPandaServer:
             ),
         ] = None,
     ) -> LogPage:
-        """Read a page of one log file, optionally starting at the first line that matches pattern."""
+        """Read a page of one log file, from start_line or from the first line matching pattern."""
         try:
             return await service.read_lines(source, filename, start_line, count, pattern)
         except _EXPECTED as exc:

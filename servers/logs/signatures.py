@@ -11,7 +11,9 @@ text alone shows it, and a kind:
 - ``summary``: the pilot's or transform's own summary of the error codes;
 - ``success``: the line shows that a step ended well;
 - ``benign``: the line looks alarming but is routine or was recovered from;
-- ``consequence``: the line follows from a kill by the pilot and is not a cause of its own.
+- ``consequence``: the line follows from a kill by the pilot and is not a cause of its own;
+- ``incident``: the line reports a failure that is usually retried and recovered from (a failed heartbeat);
+  it counts only when it evidences the decisive error code (see codelinks.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-SignatureKind = Literal["cause", "operation", "action", "summary", "success", "benign", "consequence"]
+SignatureKind = Literal[
+    "cause", "operation", "action", "summary", "success", "benign", "consequence", "incident"
+]
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,12 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     _sig("no-cpu", r"is no longer using CPU|can no longer be monitored", 40, "cause", "monitoring"),
     _sig("lease-time", r"lease time is up", 45, "cause", "monitoring"),
-    _sig("kill-process-group", r"SIG(TERM|KILL) sent to process group", 30, "action"),
+    _sig(
+        "kill-process-group",
+        r"SIG(TERM|KILL) sent to process group|breaking -- sending SIG\w+ to pid",
+        30,
+        "action",
+    ),
     # Stage-in.
     _sig("stagein-exception", r"[Ee]xception caught during stage-in", 55, "cause", "stage-in"),
     _sig("stagein-failed", r"failed to stage-in|stage-in failed|STAGEIN\w*FAIL", 50, "cause", "stage-in"),
@@ -254,7 +263,8 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     _sig(
         "server-kill",
-        r"received instruction to kill|killed by (the )?(PanDA|panda) server|[Ll]ost heartbeat",
+        r"received instruction to kill|killed by (the )?(PanDA|panda) server|[Ll]ost heartbeat|"
+        r"command.{0,4}tobekilled|panda server signal to kill|tobekilled seen by",
         45,
         "cause",
         "server",
@@ -273,6 +283,15 @@ SIGNATURES: tuple[Signature, ...] = (
         15,
         "operation",
         "stage-in",
+    ),
+    # Failed communication with the PanDA server: routine when a later heartbeat gets through.
+    _sig(
+        "server-unreachable",
+        r"failed to send request|server update failed after \d+ attempts|[Nn]etwork is unreachable|"
+        r"[Nn]o route to host|[Cc]ould not resolve host|[Ff]ailed to connect to|curl: \(\d+\)",
+        20,
+        "incident",
+        "server",
     ),
     # Summaries of codes written by the pilot and the transform.
     _sig("pilot-codes", r"pilotErrorCodes = \[|pilotErrorDiags = \[", 30, "summary"),
@@ -302,8 +321,22 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig("locale", r"setlocale: LC_ALL|cannot change locale", -40, "benign"),
     _sig("ld-preload", r"from LD_PRELOAD cannot be preloaded", -40, "benign"),
     _sig("geant4-warning", r"G4 exception report|G4Exception|This is just a warning message", -40, "benign"),
+    _sig(
+        "athena-cascade",
+        r"Terminating event processing loop due to errors|Application Manager Initialization failed|"
+        r"Unable to initialize Algorithm|failed to sysInitialize|Failed to initialize AppMgr",
+        -40,
+        "benign",
+    ),
     _sig("pool-catalog", r"Unable to locate catalog for", -40, "benign"),
     _sig("root-dictionary", r"no dictionary for class|ReadRootmapFile", -40, "benign"),
+    _sig(
+        "root-routine",
+        r"Error in <TUnixSystem::DynamicPathName>|Error in <TCling::|Warning in <TClass::Init>|"
+        r"Error in <TInterpreter::|Info in <TCanvas|Warning in <TFile::Init>: no StreamerInfo",
+        -70,
+        "benign",
+    ),
     _sig("apptainer-env", r"APPTAINERENV_\w+ is preferred", -40, "benign"),
     _sig(
         "cpu-jump",
@@ -311,7 +344,7 @@ SIGNATURES: tuple[Signature, ...] = (
         -40,
         "benign",
     ),
-    _sig("server-retry", r"failed to send request|will try curl based request", -30, "benign"),
+    _sig("server-retry", r"will try curl based request", -30, "benign"),
     _sig(
         "already-set", r"aborting payload error diagnosis since an error has already been set", -40, "benign"
     ),

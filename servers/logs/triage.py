@@ -22,6 +22,8 @@ class Triage:
     retry_advice: RetryAdvice = "unclear"
     retry_reason: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems reading the record, such as an error code that is not a number."""
 
 
 def triage_record(job: dict[str, Any]) -> Triage:
@@ -42,6 +44,7 @@ def triage_record(job: dict[str, Any]) -> Triage:
         retry_advice=result.retry_advice,
         retry_reason=result.retry_reason,
         notes=list(result.notes),
+        warnings=list(getattr(result, "warnings", None) or []),
     )
 
 
