@@ -322,3 +322,16 @@ def test_reference_job_definition_rejected(reference_data: Path) -> None:
     result = triage_job_errors(job, package_catalogue())
     assert result.retry_advice == "unclear"
     assert "getJob" in result.retry_reason
+
+
+def test_kill_by_dn_is_not_a_failure() -> None:
+    result = triage_job_errors(
+        {
+            "jobstatus": "cancelled",
+            "taskbuffererrorcode": 100,
+            "taskbuffererrordiag": "killed by /DC=ch/DC=cern/OU=Users/CN=anonuser",
+        }
+    )
+    assert result.primary is not None
+    assert result.primary.code == 100
+    assert result.retry_advice == "not-a-failure"

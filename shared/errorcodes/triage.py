@@ -179,6 +179,14 @@ ADVICE_OVERRIDES: tuple[AdviceOverride, ...] = (
     AdviceOverride(
         "taskbuffer",
         100,
+        # killJob writes "killed by <DN of the requester>": the owner or a production manager asked for it.
+        re.compile(r"\bkilled\s+by\s+/(?:DC|C|O|CN)=", re.IGNORECASE),
+        "not-a-failure",
+        "The job was killed on request of the person whose certificate DN the diag names, not by an error.",
+    ),
+    AdviceOverride(
+        "taskbuffer",
+        100,
         re.compile(r"upstream job failed", re.IGNORECASE),
         "unclear",
         "The server cancelled this job because the build job of its jobset failed; that job's error decides "
