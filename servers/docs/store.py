@@ -1,0 +1,473 @@
+"""Storage of the docs index: an embedded Chroma folder per index generation, or a Chroma server.
+
+Embedded layout under settings.docs_index_dir:
+
+    CURRENT            name of the generation that readers use
+    writer.lock        held (flock) by the one indexer that may run
+    gen-<ns>/          one complete index: chroma/, chunks.jsonl, manifest.json, lexical/, readers.lock
+
+An indexer never writes into a folder that a server may have open: it copies the current generation into a new
+folder, updates that copy, and only then switches CURRENT to it with an atomic rename. Servers hold a shared
+lock on the generation they read and move to the new one on their next query. Old generations are deleted
+once no reader holds their lock. Two processes therefore never write the same SQLite file, which with
+Chroma's busy timeout could otherwise block a query for many minutes.
+
+With settings.chroma_host set, chunks live in one collection on that server and the manifest in the
+collection's metadata; the server orders concurrent writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from servers.docs.embedding import MODEL_NAME, Embedder
+from servers.docs.errors import ChromaUnavailableError, IndexBusyError, IndexCorruptError, IndexMissingError
+from servers.docs.locks import FileLock
+from servers.docs.records import ChunkRecord, Manifest
+from shared.config import Settings
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "askpanda-docs"
+MANIFEST_KEY = "askpanda_manifest"
+BUILD_COMMAND = "askpanda-docs index"
+_BATCH = 500
+
+
+def chroma_settings() -> Any:
+    """Return Chroma client settings with telemetry off, so nothing is sent anywhere."""
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+@functools.cache
+def _function_class() -> type:
+    """Define and register (once) the Chroma embedding function class, so reopened collections resolve it."""
+    from chromadb.api.types import EmbeddingFunction
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    class MiniLMFunction(EmbeddingFunction):  # type: ignore[type-arg]
+        def __init__(self, embedder: Embedder | None = None) -> None:
+            from servers.docs.embedding import shared_embedder
+
+            self._embedder = embedder or shared_embedder()
+
+        def __call__(self, input: Sequence[str]) -> list[list[float]]:  # noqa: A002 - Chroma's parameter name
+            return self._embedder.embed(list(input))
+
+        @staticmethod
+        def name() -> str:
+            return "askpanda-minilm"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model": MODEL_NAME}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> Any:
+            return MiniLMFunction()
+
+    register_embedding_function(MiniLMFunction)
+    return MiniLMFunction
+
+
+def embedding_function(embedder: Embedder) -> Any:
+    """Return a Chroma embedding function backed by our model; Chroma's default one would download a model."""
+    return _function_class()(embedder)
+
+
+class ChromaChunks:
+    """The chunk collection of one Chroma client: add, update, delete and nearest-neighbour queries."""
+
+    def __init__(self, client: Any, embedder: Embedder, *, create: bool) -> None:
+        self.client = client
+        function = embedding_function(embedder)
+        if create:
+            self.collection = client.get_or_create_collection(
+                COLLECTION, embedding_function=function, configuration={"hnsw": {"space": "cosine"}}
+            )
+        else:
+            self.collection = client.get_collection(COLLECTION, embedding_function=function)
+
+    def add(self, records: Sequence[ChunkRecord], vectors: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(records), _BATCH):
+            batch = records[start : start + _BATCH]
+            self.collection.upsert(
+                ids=[record.id for record in batch],
+                documents=[record.text for record in batch],
+                metadatas=[record.metadata() for record in batch],
+                embeddings=[list(vector) for vector in vectors[start : start + _BATCH]],
+            )
+
+    def update_metadata(self, records: Sequence[ChunkRecord]) -> None:
+        for start in range(0, len(records), _BATCH):
+            batch = records[start : start + _BATCH]
+            self.collection.update(ids=[r.id for r in batch], metadatas=[r.metadata() for r in batch])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=list(ids[start : start + _BATCH]))
+
+    def query(self, vector: Sequence[float], n: int, sources: Sequence[str] | None) -> list[tuple[str, float]]:
+        """Return up to n (chunk id, cosine similarity) pairs, best first, optionally only from `sources`."""
+        count = self.collection.count()
+        if count == 0:
+            return []
+        where: dict[str, Any] | None = None
+        if sources:
+            where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+        result = self.collection.query(
+            query_embeddings=[list(vector)], n_results=min(n, count), where=where, include=["distances"]
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances)]
+
+    def all_records(self) -> list[ChunkRecord]:
+        """Return every stored chunk, read in pages."""
+        records: list[ChunkRecord] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["documents", "metadatas"], limit=_BATCH, offset=offset)
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"]):
+                records.append(ChunkRecord.from_metadata(chunk_id, text or "", dict(metadata or {})))
+            if len(page["ids"]) < _BATCH:
+                return records
+            offset += _BATCH
+
+
+def _chroma_errors() -> tuple[type[BaseException], ...]:
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, ValueError, RuntimeError, OSError, KeyError)
+
+
+# --- embedded generations ---------------------------------------------------------------------------------
+
+
+class EmbeddedReader:
+    """One generation of the embedded index, read-only, with a shared lock held while it is open."""
+
+    def __init__(self, folder: Path, embedder: Embedder) -> None:
+        self.folder = folder
+        self.identity = folder.name
+        self._embedder = embedder
+        self._lock = FileLock(folder / "readers.lock", shared=True)
+        self.locked = self._lock.acquire()
+        self._chroma: ChromaChunks | None = None
+
+    @property
+    def lexical_folder(self) -> Path | None:
+        return self.folder / "lexical"
+
+    def load(self) -> tuple[Manifest, list[ChunkRecord]]:
+        """Return the manifest and every chunk; raises IndexCorruptError when a file is missing or damaged."""
+        try:
+            manifest = Manifest.from_json((self.folder / "manifest.json").read_text(encoding="utf-8"))
+            with (self.folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+                chunks = [ChunkRecord.from_json(line) for line in handle if line.strip()]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise IndexCorruptError(
+                f"The docs index in {self.folder} is damaged ({exc.__class__.__name__}: {exc}). "
+                f"Rebuild it with `{BUILD_COMMAND} --rebuild`."
+            ) from exc
+        return manifest, chunks
+
+    def query(self, vector: Sequence[float], n: int, sources: Sequence[str] | None) -> list[tuple[str, float]]:
+        try:
+            if self._chroma is None:
+                import chromadb
+
+                client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
+                self._chroma = ChromaChunks(client, self._embedder, create=False)
+            return self._chroma.query(vector, n, sources)
+        except _chroma_errors() as exc:
+            raise IndexCorruptError(
+                f"The Chroma index in {self.folder / 'chroma'} cannot be queried ({exc.__class__.__name__}: {exc}). "
+                f"Rebuild it with `{BUILD_COMMAND} --rebuild`."
+            ) from exc
+
+    def close(self) -> None:
+        if self._chroma is not None:
+            self._chroma.client.close()
+            self._chroma = None
+        self._lock.release()
+
+
+class EmbeddedWriter:
+    """Builds the next generation in a new folder; `commit` makes it current, `abort` throws it away."""
+
+    def __init__(self, root: Path, embedder: Embedder, previous: Path | None, *, rebuild: bool) -> None:
+        self.root = root
+        self._lock = FileLock(root / "writer.lock")
+        if not self._lock.acquire():
+            raise IndexBusyError(
+                f"Another indexer ({self._lock.holder()}) is writing the docs index in {root}. "
+                "Wait for it to finish, then run the command again."
+            )
+        self.folder = root / f"gen-{time.time_ns()}"
+        self.lexical_folder = self.folder / "lexical"
+        try:
+            self.folder.mkdir(parents=True)
+            if previous is not None and not rebuild and (previous / "chroma").is_dir():
+                shutil.copytree(previous / "chroma", self.folder / "chroma")
+            import chromadb
+
+            client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
+            self.chroma = ChromaChunks(client, embedder, create=True)
+        except BaseException:
+            self.abort()
+            raise
+
+    def commit(self, manifest: Manifest, chunks: Sequence[ChunkRecord]) -> None:
+        """Write the chunk table and manifest, close Chroma, then point CURRENT at this generation."""
+        try:
+            with (self.folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+                for record in chunks:
+                    handle.write(record.to_json() + "\n")
+            (self.folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+            self.chroma.client.close()
+
+            pointer = self.root / "CURRENT.tmp"
+            pointer.write_text(self.folder.name + "\n", encoding="utf-8")
+            os.replace(pointer, self.root / "CURRENT")
+            logger.info("Docs index generation %s is now current (%d chunks)", self.folder.name, len(chunks))
+        except BaseException:
+            self.abort()
+            raise
+        self._remove_old_generations()
+        self._lock.release()
+
+    def abort(self) -> None:
+        chroma = getattr(self, "chroma", None)
+        if chroma is not None:
+            chroma.client.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._lock.release()
+
+    def _remove_old_generations(self) -> None:
+        for folder in self.root.glob("gen-*"):
+            if folder == self.folder or not folder.is_dir():
+                continue
+            readers = FileLock(folder / "readers.lock")
+            if readers.acquire():
+                readers.release()
+                shutil.rmtree(folder, ignore_errors=True)
+                logger.info("Removed old docs index generation %s", folder.name)
+            else:
+                logger.info("Keeping old docs index generation %s: a server still reads it", folder.name)
+
+
+class EmbeddedIndex:
+    """The embedded index folder: finds the current generation, opens readers and writers."""
+
+    def __init__(self, root: Path, embedder: Embedder) -> None:
+        self.root = root
+        self._embedder = embedder
+
+    @property
+    def description(self) -> str:
+        return str(self.root)
+
+    def current(self) -> Path | None:
+        """Return the current generation folder, None when no index was built; IndexCorruptError if it is gone."""
+        pointer = self.root / "CURRENT"
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorruptError(f"Cannot read {pointer}: {exc}. Rebuild with `{BUILD_COMMAND} --rebuild`.") from exc
+        folder = self.root / name
+        if not name.startswith("gen-") or not folder.is_dir():
+            raise IndexCorruptError(
+                f"{pointer} names {name!r}, which is not an index folder. Rebuild with `{BUILD_COMMAND} --rebuild`."
+            )
+        return folder
+
+    def identity(self) -> str | None:
+        folder = self.current()
+        return folder.name if folder else None
+
+    def open_reader(self) -> EmbeddedReader:
+        """Open the current generation with its readers lock held.
+
+        An indexer may switch CURRENT and delete the previous generation between our reading CURRENT and taking
+        the lock, so the pointer is checked again once the lock is held.
+        """
+        for _ in range(3):
+            folder = self.current()
+            if folder is None:
+                raise IndexMissingError(f"No docs index in {self.root} yet. Build it with `{BUILD_COMMAND}`.")
+            reader = EmbeddedReader(folder, self._embedder)
+            if reader.locked and self.current() == folder and (folder / "manifest.json").is_file():
+                return reader
+            reader.close()
+            time.sleep(0.1)
+        raise IndexCorruptError(
+            f"The docs index in {self.root} kept changing while it was opened. Try again, or rebuild it with "
+            f"`{BUILD_COMMAND} --rebuild`."
+        )
+
+    def open_writer(self, *, rebuild: bool = False) -> tuple[EmbeddedWriter, Manifest | None, list[ChunkRecord]]:
+        """Return a writer and the previous manifest and chunks (none when rebuilding or when the index is new)."""
+        try:
+            previous = None if rebuild else self.current()
+        except IndexCorruptError:
+            previous = None
+        manifest: Manifest | None = None
+        chunks: list[ChunkRecord] = []
+        if previous is not None:
+            reader = EmbeddedReader(previous, self._embedder)
+            try:
+                manifest, chunks = reader.load()
+            except IndexCorruptError as exc:
+                logger.warning("Previous docs index is unreadable, rebuilding from scratch: %s", exc)
+                previous = None
+            finally:
+                reader.close()
+        writer = EmbeddedWriter(self.root, self._embedder, previous, rebuild=previous is None)
+        return writer, manifest, chunks
+
+
+# --- Chroma server -----------------------------------------------------------------------------------------
+
+
+class ServerIndex:
+    """The index in one collection of a Chroma server; the manifest is kept in the collection's metadata."""
+
+    def __init__(self, host: str, port: int, embedder: Embedder) -> None:
+        self.host = host
+        self.port = port
+        self._embedder = embedder
+        self._client: Any = None
+
+    @property
+    def description(self) -> str:
+        return f"Chroma server {self.host}:{self.port}"
+
+    def _connect(self) -> Any:
+        if self._client is not None:
+            return self._client
+        import chromadb
+
+        try:
+            self._client = chromadb.HttpClient(host=self.host, port=self.port, settings=chroma_settings())
+        except Exception as exc:  # chromadb raises bare ValueError/Exception subclasses for connection failures
+            raise self._down(exc) from exc
+        return self._client
+
+    def _down(self, exc: BaseException) -> ChromaUnavailableError:
+        logger.warning("Chroma server %s:%d unavailable: %s", self.host, self.port, exc)
+        return ChromaUnavailableError(
+            f"The Chroma server at {self.host}:{self.port} cannot be reached ({exc.__class__.__name__}: {exc}). "
+            "Start it (chroma run --host HOST --port PORT --path FOLDER) or unset ASKPANDA_CHROMA_HOST to use the "
+            "embedded index."
+        )
+
+    def _collection(self, *, create: bool) -> ChromaChunks:
+        client = self._connect()
+        try:
+            return ChromaChunks(client, self._embedder, create=create)
+        except _chroma_errors() as exc:
+            if not create and "does not exist" in str(exc).lower():
+                raise IndexMissingError(
+                    f"The Chroma server {self.host}:{self.port} has no {COLLECTION!r} collection yet. "
+                    f"Build it with `{BUILD_COMMAND}`."
+                ) from exc
+            raise self._down(exc) from exc
+        except Exception as exc:  # transport errors surface as httpx or urllib exceptions
+            raise self._down(exc) from exc
+
+    def read_manifest(self, chunks: ChromaChunks) -> Manifest:
+        metadata = chunks.collection.metadata or {}
+        raw = metadata.get(MANIFEST_KEY)
+        if not raw:
+            return Manifest()
+        try:
+            return Manifest.from_json(str(raw))
+        except ValueError as exc:
+            raise IndexCorruptError(
+                f"The manifest of collection {COLLECTION!r} on {self.host}:{self.port} is damaged: {exc}. "
+                f"Rebuild with `{BUILD_COMMAND} --rebuild`."
+            ) from exc
+
+    def identity(self) -> str | None:
+        try:
+            chunks = self._collection(create=False)
+        except IndexMissingError:
+            return None
+        return f"revision-{self.read_manifest(chunks).revision}"
+
+    def open_reader(self) -> ServerReader:
+        return ServerReader(self, self._collection(create=False))
+
+    def open_writer(self, *, rebuild: bool = False) -> tuple[ServerWriter, Manifest | None, list[ChunkRecord]]:
+        client = self._connect()
+        if rebuild:
+            try:
+                client.delete_collection(COLLECTION)
+            except Exception:  # absent collection: nothing to delete
+                logger.debug("No collection %s to delete on %s:%d", COLLECTION, self.host, self.port)
+        chunks = self._collection(create=True)
+        manifest = self.read_manifest(chunks)
+        try:
+            records = chunks.all_records()
+        except (KeyError, ValueError) as exc:
+            raise IndexCorruptError(f"Chunks on {self.host}:{self.port} are damaged: {exc}. Use --rebuild.") from exc
+        return ServerWriter(chunks), (manifest if manifest.sources else None), records
+
+
+class ServerReader:
+    lexical_folder: Path | None = None
+
+    def __init__(self, index: ServerIndex, chunks: ChromaChunks) -> None:
+        self._index = index
+        self._chunks = chunks
+        self.identity = f"revision-{index.read_manifest(chunks).revision}"
+
+    def load(self) -> tuple[Manifest, list[ChunkRecord]]:
+        try:
+            return self._index.read_manifest(self._chunks), self._chunks.all_records()
+        except (KeyError, ValueError) as exc:
+            raise IndexCorruptError(f"Chunks on the Chroma server are damaged: {exc}. Use --rebuild.") from exc
+        except Exception as exc:
+            raise self._index._down(exc) from exc
+
+    def query(self, vector: Sequence[float], n: int, sources: Sequence[str] | None) -> list[tuple[str, float]]:
+        try:
+            return self._chunks.query(vector, n, sources)
+        except Exception as exc:
+            raise self._index._down(exc) from exc
+
+    def close(self) -> None:
+        return None
+
+
+class ServerWriter:
+    lexical_folder: Path | None = None
+
+    def __init__(self, chunks: ChromaChunks) -> None:
+        self.chroma = chunks
+
+    def commit(self, manifest: Manifest, chunks: Sequence[ChunkRecord]) -> None:
+        # The distance function lives in the collection configuration, so the metadata can be replaced whole.
+        self.chroma.collection.modify(metadata={MANIFEST_KEY: manifest.to_json()})
+
+    def abort(self) -> None:
+        return None
+
+
+def open_index(settings: Settings, embedder: Embedder) -> EmbeddedIndex | ServerIndex:
+    """Return the index the settings point at: a Chroma server when chroma_host is set, else the folder."""
+    if settings.chroma_host:
+        return ServerIndex(settings.chroma_host, settings.chroma_port, embedder)
+    return EmbeddedIndex(settings.docs_index_dir.expanduser(), embedder)
+
