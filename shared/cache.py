@@ -49,6 +49,7 @@ class DiskCache:
         self.max_bytes = max_bytes
         self._locks: dict[str, asyncio.Lock] = {}
         self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._failures: dict[str, tuple[float, AskPandaError | OSError]] = {}
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -85,19 +86,34 @@ class DiskCache:
             return CachedFile(key, entry.path, entry.fetched_at, stale=True, stale_reason="refresh in progress")
 
         lock = self._locks.setdefault(key, asyncio.Lock())
+        waiting_since = time.monotonic()
         async with lock:
             # Another caller may have fetched the entry while this one waited for the lock.
             entry = self.peek(key)
             if entry is not None and entry.age_seconds < ttl:
                 self._touch(key)
                 return entry
+
+            # A fetch that failed while this caller waited is not repeated: during an outage, N waiting
+            # callers would otherwise take N request deadlines one after another.
+            failure = self._failures.get(key)
+            if failure is not None and failure[0] >= waiting_since:
+                return self._stale_or_raise(key, entry, failure[1])
+
             try:
-                return await self._fetch_into_cache(key, fetch)
+                fresh = await self._fetch_into_cache(key, fetch)
             except (AskPandaError, OSError) as exc:
-                if entry is None:
-                    raise
-                logger.warning("Serving stale cache for %s (age %.0f s): %s", key, entry.age_seconds, exc)
-                return CachedFile(key, entry.path, entry.fetched_at, stale=True, stale_reason=str(exc))
+                self._failures[key] = (time.monotonic(), exc)
+                return self._stale_or_raise(key, entry, exc)
+            self._failures.pop(key, None)
+            return fresh
+
+    @staticmethod
+    def _stale_or_raise(key: str, entry: CachedFile | None, exc: AskPandaError | OSError) -> CachedFile:
+        if entry is None:
+            raise exc
+        logger.warning("Serving stale cache for %s (age %.0f s): %s", key, entry.age_seconds, exc)
+        return CachedFile(key, entry.path, entry.fetched_at, stale=True, stale_reason=str(exc))
 
     def _start_background_refresh(self, key: str, fetch: Fetcher) -> None:
         if key in self._refreshing:

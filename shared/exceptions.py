@@ -14,6 +14,10 @@ class HostNotAllowedError(AskPandaError):
     """A URL points at a host that is not named in the settings."""
 
 
+class InvalidUrlError(AskPandaError):
+    """A URL cannot be sent at all (a NUL byte, an over-long or malformed component)."""
+
+
 class UpstreamError(AskPandaError):
     """A remote service (BigPanDA, CRIC) failed to give a usable answer."""
 

@@ -24,6 +24,7 @@ from shared.config import Settings
 from shared.exceptions import (
     HostNotAllowedError,
     HtmlInsteadOfJsonError,
+    InvalidUrlError,
     InvalidResponseError,
     NotFoundError,
     ResponseTooLargeError,
@@ -156,14 +157,19 @@ class HttpClient:
 
     def check_url(self, url: str) -> str:
         """Return the URL if its scheme is http(s) and its host is allowed; raise HostNotAllowedError if not."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError as exc:
+            raise InvalidUrlError(f"Invalid URL {url[:120]!r}: {exc}.") from exc
         if parts.scheme not in ("http", "https") or not host:
-            raise HostNotAllowedError(f"Invalid URL {redact_url(url)!r}: only http and https URLs with a host are fetched.")
+            raise HostNotAllowedError(
+                f"Invalid URL {redact_url(url)[:120]!r}: only http and https URLs with a host are fetched."
+            )
         if host not in self._allowed_hosts:
             allowed = ", ".join(sorted(self._allowed_hosts)) or "none"
             raise HostNotAllowedError(
-                f"Host {host!r} is not allowed (allowed hosts: {allowed}). "
+                f"Host {host[:120]!r} is not allowed (allowed hosts: {allowed}). "
                 "Set ASKPANDA_MONITOR_URL, ASKPANDA_CRIC_URL or ASKPANDA_ALLOWED_HOSTS to add it."
             )
         return url
@@ -286,9 +292,15 @@ class HttpClient:
         current = self.check_url(url)
         current_params = params
         for _ in range(5):
-            request = self._client.build_request(
-                "GET", current, params=current_params, headers=self._headers(current, want_json=want_json)
-            )
+            try:
+                request = self._client.build_request(
+                    "GET", current, params=current_params, headers=self._headers(current, want_json=want_json)
+                )
+            except (httpx.InvalidURL, ValueError) as exc:
+                logger.info("Invalid URL %.120s: %s", redact_url(current), exc)
+                raise InvalidUrlError(
+                    f"Cannot request {redact_url(current)[:120]!r}: {str(exc)[:200]}. Check the id or file name."
+                ) from exc
             response = await self._client.send(request, stream=True)
             try:
                 if response.is_redirect and follow_redirects:

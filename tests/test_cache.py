@@ -119,3 +119,25 @@ async def test_failed_fetch_leaves_no_partial_file(tmp_path: Path) -> None:
         await cache.get("k", half_then_fail, ttl=60)
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+async def test_waiting_callers_share_a_failure(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path, max_bytes=10_000)
+    calls: list[int] = []
+
+    async def slow_failure(path: Path) -> None:
+        calls.append(1)
+        await asyncio.sleep(0.2)
+        raise UpstreamUnavailableError("CRIC answered 503", url="http://127.0.0.1/cric")
+
+    results = await asyncio.gather(*(cache.get("k", slow_failure, ttl=60) for _ in range(10)), return_exceptions=True)
+    assert len(calls) == 1
+    assert all(isinstance(result, UpstreamUnavailableError) for result in results)
+
+
+async def test_failure_before_waiting_is_retried(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path, max_bytes=10_000)
+    with pytest.raises(UpstreamUnavailableError):
+        await cache.get("k", _failing, ttl=60)
+    entry = await cache.get("k", _writer(b"back", []), ttl=60)
+    assert entry.path.read_bytes() == b"back"

@@ -8,7 +8,9 @@ import pytest
 from mcp.client import Client
 from pydantic import BaseModel
 
-from servers.common.base import AskPandaServer, strip_titles
+from mcp.server.mcpserver.exceptions import ToolError
+
+from servers.common.base import AskPandaServer, shorten_message, strip_titles
 from servers.common.tooling import READ_ONLY
 
 pytestmark = pytest.mark.anyio
@@ -60,3 +62,30 @@ async def test_text_content_is_compact_json() -> None:
     assert "\n" not in text
     assert json.loads(text) == result.structured_content
     assert result.structured_content["books"][1]["pages"] == 1
+
+
+def test_shorten_message_cuts_long_values() -> None:
+    message = f"No queue named {'A' * 10_000_000!r}. Call find_queues."
+    short = shorten_message(message)
+    assert len(short) < 300
+    assert "(10000003 characters)" in short
+    assert short.endswith("Call find_queues.")
+
+
+def test_shorten_message_keeps_short_text() -> None:
+    assert shorten_message("No queue named 'BNL_X'.") == "No queue named 'BNL_X'."
+
+
+async def test_long_tool_error_is_cut() -> None:
+    server = _server()
+
+    @server.tool(annotations=READ_ONLY)
+    def echo(name: str) -> Shelf:
+        """Fail with the name."""
+        raise ToolError(f"Unknown name {name!r}. Try another.")
+
+    async with Client(server, mode="legacy") as client:
+        result = await client.call_tool("echo", {"name": "B" * 50_000})
+    assert result.is_error
+    assert len(result.content[0].text) < 400
+    assert "Try another." in result.content[0].text

@@ -95,7 +95,6 @@ HUGE_CASES: list[Any] = [
         "explain_error_code",
         lambda s: {"code": 1152, "component": BIG},
         id="errors-explain-component",
-        marks=echo_xfail("servers/errors/server.py explain_error_code ('Unknown component ...')"),
     ),
     pytest.param("errors", "search_error_codes", lambda s: {"text": BIG}, id="errors-search-text"),
     pytest.param(
@@ -103,14 +102,12 @@ HUGE_CASES: list[Any] = [
         "list_error_codes",
         lambda s: {"component": BIG},
         id="errors-list-component",
-        marks=echo_xfail("servers/errors/server.py _resolve_component"),
     ),
     pytest.param(
         "errors",
         "list_error_codes",
         lambda s: {"category": BIG},
         id="errors-list-category",
-        marks=echo_xfail("servers/errors/server.py _resolve_category"),
     ),
     pytest.param("errors", "list_error_codes", lambda s: {"cursor": BIG}, id="errors-list-cursor"),
     pytest.param(
@@ -118,9 +115,6 @@ HUGE_CASES: list[Any] = [
         "triage_job_errors",
         lambda s: {"errors": {BIG: 1}},
         id="errors-triage-key",
-        marks=echo_xfail(
-            "shared/errorcodes/jobrecord.py ('does not look like a BigPanDA job record ... keys:')"
-        ),
     ),
     pytest.param(
         "errors", "triage_job_errors", lambda s: {"errors": {"piloterrorcode": BIG}}, id="errors-triage-code"
@@ -130,11 +124,6 @@ HUGE_CASES: list[Any] = [
         "triage_job_errors",
         lambda s: {"errors": {"piloterrorcode": 1152, "piloterrordiag": BIG}},
         id="errors-triage-diag",
-        marks=pytest.mark.xfail(
-            reason="shared/errorcodes/triage.py: the primary error's diag is returned whole, so a 10 MB "
-            "piloterrordiag makes a 10 MB result. Cut diag texts to a few KB.",
-            strict=True,
-        ),
     ),
     pytest.param("logs", "analyze_job_failure", lambda s: {"pandaid": BIG}, id="logs-analyze-pandaid"),
     pytest.param(
@@ -142,7 +131,6 @@ HUGE_CASES: list[Any] = [
         "analyze_log",
         lambda s: {"path": BIG},
         id="logs-analyze-path",
-        marks=echo_xfail("servers/logs/sources.py check_allowed ('Cannot resolve ...: [Errno 36] ...')"),
     ),
     pytest.param("logs", "analyze_log", lambda s: {"text": BIG}, id="logs-analyze-text"),
     pytest.param(
@@ -150,25 +138,18 @@ HUGE_CASES: list[Any] = [
         "read_log_lines",
         lambda s: {"source": BIG},
         id="logs-read-source",
-        marks=echo_xfail("servers/logs/sources.py check_allowed ('Cannot resolve ...: [Errno 36] ...')"),
     ),
     pytest.param(
         "logs",
         "read_log_lines",
         lambda s: {"source": str(s.log_dir), "filename": BIG},
         id="logs-read-filename",
-        marks=echo_xfail("servers/logs/service.py _pick_file ('No file named ...')"),
     ),
     pytest.param(
         "logs",
         "read_log_lines",
         lambda s: {"source": str(s.pandaid), "filename": BIG},
         id="logs-read-remote-filename",
-        marks=pytest.mark.xfail(
-            reason="shared/http.py HttpClient._open: httpx raises InvalidURL ('URL too long') for the filebrowser URL "
-            "with a 10 MB filename. It is not an AskPandaError, so the model gets a bare 'Error executing tool'.",
-            strict=True,
-        ),
     ),
     pytest.param(
         "logs",

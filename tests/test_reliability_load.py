@@ -140,11 +140,6 @@ async def test_concurrent_calls_wait_for_one_slow_cric_download(services: FakeSe
     ],
     ids=["sites-cric", "logs-bigpanda"],
 )
-@pytest.mark.xfail(
-    reason="shared/cache.py DiskCache.get (lines 87-98): callers queued on the key lock each fetch again after the "
-    "fetch before them failed, so N callers during an outage wait N request deadlines in turn",
-    strict=True,
-)
 async def test_concurrent_calls_during_outage_fail_together(
     services: FakeServices,
     monkeypatch: pytest.MonkeyPatch,

@@ -9,10 +9,28 @@ the structured content and the schemas' meaning stay the same.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, Tool
+
+MAX_ERROR_CHARS = 2000
+"""Longest ToolError text sent to the model; longer ones are cut, with a note."""
+
+_LONG_RUN = re.compile(r"\S{200,}")
+
+
+def shorten_message(message: str) -> str:
+    """Cut runs of 200 or more non-space characters to 80 plus their length, then the whole text to 2000.
+
+    Error messages quote the value they reject, and a caller can send a value of megabytes.
+    """
+    short = _LONG_RUN.sub(lambda match: f"{match.group(0)[:80]}... ({len(match.group(0))} characters)", message)
+    if len(short) > MAX_ERROR_CHARS:
+        short = short[: MAX_ERROR_CHARS - 40] + f"... (message cut, {len(message)} characters)"
+    return short
 
 # Keywords whose value is a map of names to schemas, or a single schema, or a list of schemas.
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
@@ -52,7 +70,18 @@ class AskPandaServer(MCPServer):
         return tools
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        result = await super().call_tool(name, arguments, context)
+        try:
+            result = await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            message = str(exc)
+            short = shorten_message(message)
+            if short == message:
+                raise
+            # The cause is kept: the SDK logs argument-validation failures by the cause's field names.
+            raise ToolError(short) from exc.__cause__
+
         if isinstance(result, CallToolResult) and result.structured_content is not None and not result.is_error:
             text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
             result.content = [TextContent(type="text", text=text)]

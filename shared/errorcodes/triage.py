@@ -138,6 +138,9 @@ class AdviceOverride:
     exhausted: tuple[RetryAdvice, str] | None = None
 
 
+MAX_DIAG_CHARS = 2000
+"""Longest diag kept per field; the PanDA server itself stores at most 500 characters of pilotErrorDiag."""
+
 # The diags JobComplexModule.killJob and archiveJob (panda-server) write with taskbuffer 100 EC_Kill.
 ADVICE_OVERRIDES: tuple[AdviceOverride, ...] = (
     AdviceOverride(
@@ -225,6 +228,8 @@ def _candidates(catalogue: Catalogue, record: Mapping[str, Any]) -> list[_Candid
             continue
         diag_field = JOB_FIELD_DIAGS[next(name for name in JOB_FIELD_DIAGS if name.lower() == field)]
         diag = str(record.get(diag_field.lower()) or "") if diag_field else ""
+        if len(diag) > MAX_DIAG_CHARS:
+            diag = diag[:MAX_DIAG_CHARS] + f"... (cut, {len(diag)} characters)"
         entry = _resolve(catalogue, field, code, record)
         if field == "transexitcode" and any(
             c.field == "exeerrorcode" and (c.code == code or (entry is not None and c.entry == entry))
