@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "docs-index",
         description="Folder of the docs server's Chroma index.",
     )
+    docs_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Local folders the index_docs tool may index, separated like log_roots; the terminal command "
+        "may index any folder.",
+    )
     chroma_host: str | None = Field(None, description="Chroma server host; when unset the index is embedded.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
@@ -77,7 +82,7 @@ class Settings(BaseSettings):
         description="Extra host names the HTTP client may fetch, besides the monitor and CRIC hosts.",
     )
 
-    @field_validator("log_roots", "allowed_hosts", mode="before")
+    @field_validator("log_roots", "docs_roots", "allowed_hosts", mode="before")
     @classmethod
     def _split_path_list(cls, value: Any) -> Any:
         # A plain string from the environment is a list separated by os.pathsep (":" or ";").

@@ -176,28 +176,24 @@ HUGE_CASES: list[Any] = [
         "search_docs",
         lambda s: {"query": "pbook", "source": BIG},
         id="docs-search-source",
-        marks=echo_xfail("servers/docs/service.py _filter ('Unknown source ...')"),
     ),
     pytest.param(
         "docs",
         "get_doc_section",
         lambda s: {"source": BIG},
         id="docs-section-source",
-        marks=echo_xfail("servers/docs/reading.py ('No document ... in the docs index')"),
     ),
     pytest.param(
         "docs",
         "get_doc_section",
         lambda s: {"source": "fixture-site:notes/faq.md", "section": BIG},
         id="docs-section-title",
-        marks=echo_xfail("servers/docs/reading.py ('No section ... in ...')"),
     ),
     pytest.param(
         "docs",
         "list_doc_sources",
         lambda s: {"source": BIG},
         id="docs-list-source",
-        marks=echo_xfail("servers/docs/service.py list_sources ('Unknown source ...')"),
     ),
     pytest.param(
         "docs",

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from servers.common.base import AskPandaServer
 from servers.common.tooling import READ_ONLY, decode_cursor, encode_cursor
 from servers.docs.errors import DocsError
 from servers.docs.models import DocSection, DocSourcesResult, IndexResult, IndexStatus, SearchResult
@@ -49,9 +50,9 @@ def _progress_reporter(ctx: Context) -> Callable[[str, int, int], None]:
     return report
 
 
-def build_server(service: DocsService | None = None) -> MCPServer:
+def build_server(service: DocsService | None = None) -> AskPandaServer:
     """Return a new server; `service` replaces the one built from the settings (tests pass their own)."""
-    server = MCPServer(NAME, version=__version__, instructions=INSTRUCTIONS)
+    server = AskPandaServer(NAME, version=__version__, instructions=INSTRUCTIONS)
     holder: dict[str, DocsService] = {}
 
     def docs() -> DocsService:
