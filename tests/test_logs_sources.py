@@ -203,3 +203,65 @@ def test_folder_without_logs(roots: Path, tmp_path: Path) -> None:
 )
 def test_sniff_kind(head: bytes, kind: str) -> None:
     assert sniff_kind(head) == kind
+
+
+def test_folder_lists_skipped_binary(roots: Path, tmp_path: Path) -> None:
+    (roots / "pilotlog.txt").write_bytes(PILOT_LINE)
+    (roots / "payload.stdout").write_bytes(bytes(range(256)) * 20)
+
+    bundle = open_in(roots, roots, tmp_path)
+
+    assert [log.name for log in bundle.files] == ["pilotlog.txt"]
+    skipped = {note.name: note for note in bundle.notes}
+    assert skipped["payload.stdout"].status == "skipped"
+    assert "binary data" in skipped["payload.stdout"].note
+
+
+def test_folder_of_junk_names_each_file(roots: Path, tmp_path: Path) -> None:
+    (roots / "core.12345").write_bytes(b"\x7fELF\x02\x01\x01\x00" + os.urandom(4000))
+    (roots / "payload.stdout").write_bytes(bytes(64 * 1024))
+    (roots / "notes.md").write_bytes(b"# my notes\n")
+    (roots / "pilotlog.txt.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"garbage" * 20)
+
+    with pytest.raises(LogSourceError) as caught:
+        open_in(roots, roots, tmp_path)
+
+    message = str(caught.value)
+    assert "no readable log files" in message
+    assert "Skipped 4 files" in message
+    assert "core.12345 (binary data" in message
+    assert "payload.stdout (only NUL bytes" in message
+    assert "notes.md (text, but not named like a log" in message
+    assert "pilotlog.txt.gz (Archive 'pilotlog.txt.gz' is corrupt or truncated" in message
+
+
+def test_folder_error_caps_listed_skips(roots: Path, tmp_path: Path) -> None:
+    for index in range(sources.MAX_LISTED_SKIPS + 3):
+        (roots / f"core.{index}").write_bytes(b"\x00\x01" * 100)
+
+    with pytest.raises(LogSourceError) as caught:
+        open_in(roots, roots, tmp_path)
+
+    message = str(caught.value)
+    assert f"Skipped {sources.MAX_LISTED_SKIPS + 3} files" in message
+    assert "and 3 more" in message
+    assert message.count("binary data") == sources.MAX_LISTED_SKIPS
+
+
+def test_sparse_file_with_log_tail(roots: Path, tmp_path: Path) -> None:
+    path = roots / "pilotlog.txt"
+    with path.open("wb") as handle:
+        handle.truncate(1024**3)
+        handle.seek(1024**3)
+        handle.write(PILOT_LINE)
+
+    bundle = open_in(path, roots, tmp_path)
+
+    assert bundle.files[0].size == 1024**3 + len(PILOT_LINE)
+
+
+def test_zero_filled_file_is_rejected(roots: Path, tmp_path: Path) -> None:
+    (roots / "pilotlog.txt").write_bytes(bytes(100_000))
+
+    with pytest.raises(LogSourceError, match="only NUL bytes"):
+        open_in(roots / "pilotlog.txt", roots, tmp_path)

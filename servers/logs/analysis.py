@@ -11,7 +11,7 @@ from typing import Any
 
 from servers.logs.codelinks import linked_signatures, payload_was_killed
 from servers.logs.context import AnchorContext, build_context, window_for
-from servers.logs.diags import record_diags, stopped_by
+from servers.logs.diags import record_diags
 from servers.logs.evidence import assemble_items
 from servers.logs.excerpt import Item, fit_budget
 from servers.logs.jobinfo import (
@@ -20,11 +20,10 @@ from servers.logs.jobinfo import (
     summary_from_logs,
     summary_from_record,
 )
-from servers.logs.lineformat import Layout, LogLine
-from servers.logs.models import FailureReport, FileNote, Retry
+from servers.logs.jobscan import JobScan, scan_job_logs
+from servers.logs.models import FailureReport, FileNote, SkippedFile
 from servers.logs.noise import is_noise, normalized_message
-from servers.logs.phases import phase_from_code, phase_from_line, phase_from_state
-from servers.logs.pilotfacts import PilotFacts, collect_facts
+from servers.logs.phases import phase_from_code
 from servers.logs.ranking import (
     MIN_CAUSE_SCORE,
     ErrorContext,
@@ -35,18 +34,19 @@ from servers.logs.ranking import (
     rank,
     score_line,
 )
-from servers.logs.reports import ReportFacts, find_line, read_prmon_max, read_reports
-from servers.logs.scanner import FileScan, scan_file
+from servers.logs.reports import find_line
 from servers.logs.signatures import match_signatures
-from servers.logs.sources import LogBundle, LogFile
+from servers.logs.sources import LogBundle
 from servers.logs.triage import Triage, triage_record
+from servers.logs.verdict import failure_phase, job_failed, outcome_sentence, retry_verdict
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BUDGET = 6000
 MIN_BUDGET = 1000
 MAX_BUDGET = 40000
-FAILED_STATES = frozenset({"failed", "closed", "cancelled", "subfinished"})
+MAX_SKIPPED_LISTED = 20
+"""Skipped files listed in skipped_files. The rest are only in files, and a note gives their count."""
 
 
 @dataclass
@@ -65,28 +65,19 @@ class JobInput:
     queue_maxrss_mb: int | None = None
 
 
-@dataclass
-class _Scanned:
-    scans: list[FileScan]
-    reports: ReportFacts
-    facts: PilotFacts
-    pilot: FileScan | None
-    prmon: tuple[int | None, int | None]
-
-
 def analyze(job_input: JobInput) -> FailureReport:
     """Return the failure report of one job from its record (if any) and its logs (if any)."""
-    scanned = _scan(job_input.bundle)
+    scanned = scan_job_logs(job_input.bundle)
     job = _job_record(job_input, scanned)
     triage = triage_record(job)
-    failed = _failed(job, triage)
+    failed = job_failed(job, triage)
 
     context = _error_context(triage, failed)
     candidates = _candidates(scanned, context)
     ranked = rank(candidates)
     anchor = _anchor(ranked, failed)
 
-    phase, phase_reason = _phase(triage, failed, anchor, scanned)
+    phase, phase_reason = failure_phase(triage, failed, anchor, scanned)
     if phase != context.phase:
         context.phase = phase
         ranked = rank(
@@ -113,34 +104,7 @@ def analyze(job_input: JobInput) -> FailureReport:
     )
 
 
-def _scan(bundle: LogBundle | None) -> _Scanned:
-    files = bundle.files if bundle else []
-    reports = read_reports(files)
-    text_files = [log for log in files if _is_scannable(log)]
-    text_files.sort(key=lambda log: (Path(log.name).name != "pilotlog.txt", log.name))
-    scans = [scan_file(log) for log in text_files]
-
-    pilot = next(
-        (scan for scan in scans if scan.layout in (Layout.PILOT3, Layout.PILOT2, Layout.PILOT1)), None
-    )
-    lines: list[LogLine] = []
-    if pilot is not None:
-        lines = pilot.head + [hit.line for hit in pilot.hits] + pilot.tail
-    facts = collect_facts(lines)
-
-    prmon: tuple[int | None, int | None] = (None, None)
-    for log in files:
-        if Path(log.name).name == "memory_monitor_output.txt":
-            prmon = read_prmon_max(log)
-    return _Scanned(scans, reports, facts, pilot, prmon)
-
-
-def _is_scannable(log: LogFile) -> bool:
-    base = Path(log.name).name
-    return not base.endswith(".json") and base != "memory_monitor_output.txt"
-
-
-def _job_record(job_input: JobInput, scanned: _Scanned) -> dict[str, Any]:
+def _job_record(job_input: JobInput, scanned: JobScan) -> dict[str, Any]:
     for document in (job_input.record, scanned.reports.job_record):
         if isinstance(document, dict):
             job = document.get("job") if isinstance(document.get("job"), dict) else document
@@ -149,7 +113,7 @@ def _job_record(job_input: JobInput, scanned: _Scanned) -> dict[str, Any]:
     return record_from_logs(scanned.facts, scanned.reports)
 
 
-def _record_item(job_input: JobInput, scanned: _Scanned, triage: Triage, job: dict[str, Any]) -> Item | None:
+def _record_item(job_input: JobInput, scanned: JobScan, triage: Triage, job: dict[str, Any]) -> Item | None:
     """Quote the diags of the job record (BigPanDA's or a job.json next to the logs), the decisive one first.
 
     Other diags and the server's command to the pilot are added: for a job killed while running, the server
@@ -178,17 +142,6 @@ def _record_item(job_input: JobInput, scanned: _Scanned, triage: Triage, job: di
     )
 
 
-def _failed(job: dict[str, Any], triage: Triage) -> bool | None:
-    if triage.primary is not None:
-        return True
-    status = str(job.get("jobstatus") or "").lower()
-    if status in FAILED_STATES:
-        return True
-    if status:
-        return False
-    return None
-
-
 def _error_context(triage: Triage, failed: bool | None) -> ErrorContext:
     primary = triage.primary
     if primary is None:
@@ -208,7 +161,7 @@ def _error_context(triage: Triage, failed: bool | None) -> ErrorContext:
     )
 
 
-def _candidates(scanned: _Scanned, context: ErrorContext) -> list[Scored]:
+def _candidates(scanned: JobScan, context: ErrorContext) -> list[Scored]:
     candidates: list[Scored] = []
     for scan in scanned.scans:
         seen = {normalized_message(hit.line) for hit in scan.hits}
@@ -260,46 +213,8 @@ def _anchor(ranked: list[Scored], failed: bool | None) -> Scored | None:
     )
 
 
-def _phase(
-    triage: Triage, failed: bool | None, anchor: Scored | None, scanned: _Scanned
-) -> tuple[str | None, str | None]:
-    if not failed:
-        return None, None
-    primary = triage.primary
-    if primary is not None:
-        phase = phase_from_code(primary.field, primary.code, primary.component)
-        if phase:
-            return (
-                phase,
-                f"{primary.field} {primary.code} ({primary.acronym or primary.component}) is set in this phase",
-            )
-
-    if anchor is not None:
-        phases = {s.phase for s in anchor.signatures if s.phase and s.kind == "cause"}
-        if len(phases) == 1:
-            phase = phases.pop()
-            return phase, f"the decisive line ({anchor.file}:{anchor.line.number}) reports a {phase} failure"
-        line_phase = phase_from_line(anchor.file, anchor.line)
-        if line_phase:
-            return (
-                line_phase,
-                f"the decisive line ({anchor.file}:{anchor.line.number}) comes from the {line_phase} step",
-            )
-        scan = next((s for s in scanned.scans if s.file.name == anchor.file), None)
-        if scan is not None:
-            state = build_context(window_for(scan, anchor), anchor, None, pilot_killed_payload=False).state
-            if phase_from_state(state):
-                return phase_from_state(
-                    state
-                ), f"the job was in state '{state}' when the decisive line was written"
-
-    if primary is not None and primary.field in ("exeerrorcode", "transexitcode"):
-        return "payload", "the decisive code is the payload's exit code"
-    return None, None
-
-
 def _anchor_contexts(
-    ranked: list[Scored], anchor: Scored | None, scanned: _Scanned, phase: str | None, context: ErrorContext
+    ranked: list[Scored], anchor: Scored | None, scanned: JobScan, phase: str | None, context: ErrorContext
 ) -> list[tuple[Scored, AnchorContext]]:
     anchors = [anchor] if anchor is not None else []
     # When the decisive line is in a payload file, the pilot log still shows what the pilot saw and did.
@@ -346,7 +261,7 @@ def _report(
     failed: bool | None,
     phase: str | None,
     phase_reason: str | None,
-    scanned: _Scanned,
+    scanned: JobScan,
     evidence: list,
     used: int,
     omitted: int,
@@ -370,19 +285,25 @@ def _report(
         )
     if job_input.bundle is None or not job_input.bundle.files:
         notes.append("No log files were read; the report rests on the job record only.")
+    skipped = _skipped_files(files)
+    if len(skipped) > MAX_SKIPPED_LISTED:
+        notes.append(
+            f"{len(skipped)} files were skipped. skipped_files lists the first {MAX_SKIPPED_LISTED}, and files "
+            "lists all of them."
+        )
 
     primary = triage.primary
     return FailureReport(
         source=job_input.source,
         failed=failed,
-        outcome=_outcome(failed, phase, primary, summary.status, job),
+        outcome=outcome_sentence(failed, phase, primary, summary.status, job),
         job=summary if summary.model_dump(exclude_none=True) else None,
         primary_error=primary,
         other_errors=triage.others,
         phase=phase,
         phase_reason=phase_reason,
         category=primary.category if primary else None,
-        retry=_retry(triage, failed, summary.attempt, summary.max_attempts),
+        retry=retry_verdict(triage, failed, summary.attempt, summary.max_attempts),
         memory=memory_facts(
             job,
             scanned.facts,
@@ -392,6 +313,7 @@ def _report(
         ),
         evidence=evidence,
         files=files,
+        skipped_files=skipped[:MAX_SKIPPED_LISTED],
         notes=notes,
         budget_chars=job_input.budget,
         used_chars=used,
@@ -400,7 +322,7 @@ def _report(
     )
 
 
-def _file_notes(bundle: LogBundle | None, scanned: _Scanned) -> list[FileNote]:
+def _file_notes(bundle: LogBundle | None, scanned: JobScan) -> list[FileNote]:
     if bundle is None:
         return []
     notes = list(bundle.notes)
@@ -417,37 +339,16 @@ def _file_notes(bundle: LogBundle | None, scanned: _Scanned) -> list[FileNote]:
     return notes
 
 
-def _outcome(
-    failed: bool | None, phase: str | None, primary: Any, status: str | None, job: dict[str, Any]
-) -> str:
-    stopped = stopped_by(job)
-    if stopped:
-        code = (
-            f" Decisive code: {primary.field} {primary.code} ({primary.acronym or primary.component})."
-            if primary
-            else ""
-        )
-        return stopped + code
-    if failed is False:
-        return f"The job did not fail (status {status or 'unknown'}); no error field is set."
-    if failed is None:
-        return "Whether the job failed is unknown: neither a job record nor a final pilot report was found."
-    if primary is None:
-        return f"The job failed (status {status}) but no error code is set."
-    name = primary.acronym or primary.component or "unknown"
-    where = f" in the {phase} phase" if phase else ""
-    return (
-        f"The job failed{where}: {primary.field} {primary.code} {name} ({primary.message or 'no message'})."
-    )
-
-
-def _retry(triage: Triage, failed: bool | None, attempt: int | None, max_attempts: int | None) -> Retry:
-    left = max(max_attempts - attempt, 0) if attempt is not None and max_attempts is not None else None
-    reason = triage.retry_reason
-    if failed and left == 0:
-        reason += f" This was attempt {attempt} of {max_attempts}: PanDA will not retry it automatically."
-    advice = triage.retry_advice if failed is not None else "unclear"
-    return Retry(advice=advice, reason=reason, attempt=attempt, max_attempts=max_attempts, attempts_left=left)
+def _skipped_files(files: list[FileNote]) -> list[SkippedFile]:
+    skipped = []
+    for note in files:
+        if note.status not in ("skipped", "unreadable", "missing"):
+            continue
+        reason = note.note or note.status
+        if note.status != "skipped" and note.note:
+            reason = f"{note.status}: {note.note}"
+        skipped.append(SkippedFile(name=note.name, reason=reason))
+    return skipped
 
 
 def _next_step(job_input: JobInput, omitted: int, anchor: Scored | None) -> str | None:

@@ -141,6 +141,13 @@ class FileNote(CompactModel):
     note: str | None = None
 
 
+class SkippedFile(CompactModel):
+    """A file of the job that was not read, and why."""
+
+    name: str
+    reason: str
+
+
 class FailureReport(CompactModel):
     """Evidence for explaining why a PanDA job failed (or that it did not fail)."""
 
@@ -158,6 +165,10 @@ class FailureReport(CompactModel):
     evidence: list[EvidenceItem] = Field(default_factory=list)
     untrusted_notice: str = UNTRUSTED_NOTICE
     files: list[FileNote] = Field(default_factory=list)
+    skipped_files: list[SkippedFile] = Field(
+        default_factory=list,
+        description="Files left out (binary, zero-filled, not a log, missing), with reasons.",
+    )
     notes: list[str] = Field(default_factory=list)
     budget_chars: int
     used_chars: int

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from servers.logs.holes import after_last_nul
 from servers.logs.models import LogLineOut, LogPage
-from servers.logs.sources import LogFile, LogSourceError, sniff_kind
+from servers.logs.sniffing import sniff_file
+from servers.logs.sources import LogFile, LogSourceError
 
 MAX_PAGE_LINES = 500
 MAX_PAGE_LINE_CHARS = 2000
@@ -26,11 +28,13 @@ def read_page(log: LogFile, source: str, start_line: int | None, count: int, pat
     start = max(1, start_line or 1)
     needles = _needles(pattern)
 
-    with log.path.open("rb") as handle:
-        if sniff_kind(handle.read(8192)) in ("binary", "gzip", "tar"):
-            raise LogSourceError(f"{log.name!r} is not a text file; read_log_lines only reads text logs.")
-        handle.seek(0)
+    sniffed = sniff_file(log.path)
+    if sniffed.kind in ("binary", "gzip", "tar"):
+        raise LogSourceError(
+            f"{log.name!r} is not a text file ({sniffed.reason}); read_log_lines only reads text logs."
+        )
 
+    with log.path.open("rb") as handle:
         match_line = None
         if needles:
             match_line = _find(handle, start, needles)
@@ -49,7 +53,7 @@ def read_page(log: LogFile, source: str, start_line: int | None, count: int, pat
             if len(lines) >= count:
                 end_of_file = False
                 break
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            text = after_last_nul(raw).decode("utf-8", "replace").rstrip("\r\n")
             if len(text) > MAX_PAGE_LINE_CHARS:
                 text = text[:MAX_PAGE_LINE_CHARS] + f" […] ({len(text)} characters)"
             lines.append(LogLineOut(number=number, text=text))
@@ -91,6 +95,9 @@ def _iter_lines(handle: BinaryIO) -> Iterator[bytes]:
         if len(raw) == MAX_READ_BYTES and not raw.endswith(b"\n"):
             while True:
                 rest = handle.readline(MAX_READ_BYTES)
+                if rest and raw.count(0) == len(raw):
+                    # The line so far is a hole of a sparse file: keep what follows it instead.
+                    raw = rest
                 if not rest or rest.endswith(b"\n"):
                     break
         yield raw

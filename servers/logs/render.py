@@ -110,11 +110,17 @@ def render_report(report: FailureReport) -> str:
             parts.append(f"- {report.next_step}")
         parts.append("")
 
-    skipped = [note for note in report.files if note.status != "scanned"]
-    if skipped:
+    if report.skipped_files:
+        parts.append("## Skipped files")
+        parts += [f"- {skipped.name}: {skipped.reason}" for skipped in report.skipped_files]
+        parts.append("")
+
+    listed = {skipped.name for skipped in report.skipped_files}
+    partial = [note for note in report.files if note.status != "scanned" and note.name not in listed]
+    if partial:
         parts.append("## Files not fully read")
         parts += [
-            f"- {note.name}: {note.status}" + (f" ({note.note})" if note.note else "") for note in skipped
+            f"- {note.name}: {note.status}" + (f" ({note.note})" if note.note else "") for note in partial
         ]
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from servers.logs.holes import after_last_nul, segments_between_holes
 from servers.logs.lineformat import PILOT_HEADER_START, Layout, LogLine, detect_layout, parse_line
 from servers.logs.noise import normalized_message
 from servers.logs.sources import LogFile
@@ -217,6 +218,8 @@ def _scan_range(
         if start < skip_until:
             continue
         line_start = chunk.rfind(b"\n", 0, start) + 1
+        # Text written after a hole (NUL bytes of a sparse file) starts after the last NUL byte of its line.
+        line_start = chunk.rfind(b"\x00", line_start, start) + 1 or line_start
         line_end = chunk.find(b"\n", match_end, end)
         line_end = end if line_end == -1 else line_end
         counted_lines += chunk.count(b"\n", counted_pos, line_start)
@@ -240,7 +243,11 @@ def _candidate_spans(
     chunk: bytearray, end: int, pattern: re.Pattern[bytes], layout: Layout
 ) -> list[tuple[int, int]]:
     """Return the (start, end) positions of candidate matches in chunk[:end], in file order."""
-    spans = [(match.start(), match.end()) for match in pattern.finditer(chunk, 0, end)]
+    spans = [
+        (match.start(), match.end())
+        for segment_start, segment_end in segments_between_holes(chunk, end)
+        for match in pattern.finditer(chunk, segment_start, segment_end)
+    ]
     if layout not in (Layout.PILOT3, Layout.PILOT2):
         return spans
     extra = []
@@ -327,21 +334,24 @@ def _line_prefix(text: str) -> bytes:
     return match.group(1).encode() if match else b""
 
 
+def _line_text(raw: bytes) -> str:
+    return after_last_nul(raw)[:MAX_LINE_BYTES].decode("utf-8", "replace").rstrip("\r")
+
+
 def _parse_lines(data: bytes, first_number: int, layout: Layout, *, drop_partial_last: bool) -> list[LogLine]:
     raw_lines = data.split(b"\n")
     if drop_partial_last or (raw_lines and raw_lines[-1] == b""):
         raw_lines = raw_lines[:-1]
-    return [
-        parse_line(first_number + index, raw[:MAX_LINE_BYTES].decode("utf-8", "replace").rstrip("\r"), layout)
-        for index, raw in enumerate(raw_lines)
-    ]
+    return [parse_line(first_number + index, _line_text(raw), layout) for index, raw in enumerate(raw_lines)]
 
 
 def _number_tail(data: bytes, total_lines: int, layout: Layout, *, partial_first: bool) -> list[LogLine]:
     raw_lines = data.split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
         raw_lines = raw_lines[:-1]
-    if partial_first and raw_lines:
+    # The first line is cut by the window unless a hole precedes its text, because text after a hole starts a
+    # line.
+    if partial_first and raw_lines and b"\x00" not in raw_lines[0]:
         raw_lines = raw_lines[1:]
     first = total_lines - len(raw_lines) + 1
     return (
@@ -372,7 +382,4 @@ def read_window(
 
     first = anchor.line.number - len(ahead_lines)
     lines = ahead_lines + rest_lines
-    return [
-        parse_line(first + index, raw[:MAX_LINE_BYTES].decode("utf-8", "replace").rstrip("\r"), layout)
-        for index, raw in enumerate(lines)
-    ]
+    return [parse_line(first + index, _line_text(raw), layout) for index, raw in enumerate(lines)]

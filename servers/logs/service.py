@@ -20,7 +20,8 @@ from servers.logs.models import FailureReport, FileNote, JobFile, JobFiles, JobS
 from servers.logs.pages import read_page
 from servers.logs.phases import phase_from_code
 from servers.logs.queueinfo import QueueDirectory
-from servers.logs.sources import KNOWN_LOG_NAMES, LogBundle, LogFile, LogSourceError, open_local, sniff_kind
+from servers.logs.sniffing import sniff_file
+from servers.logs.sources import KNOWN_LOG_NAMES, LogBundle, LogFile, LogSourceError, open_local
 from servers.logs.triage import triage_record
 from shared.config import Settings
 from shared.exceptions import AskPandaError
@@ -290,8 +291,9 @@ def _downloaded_problem(path: Path) -> str | None:
         return "empty file"
     if head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         return "BigPanDA returned an HTML page (a login page?) instead of the file"
-    if sniff_kind(head) == "binary":
-        return "binary data, not a text log"
+    sniffed = sniff_file(path)
+    if sniffed.kind in ("binary", "zeros"):
+        return sniffed.reason
     return None
 
 

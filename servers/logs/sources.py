@@ -1,8 +1,9 @@
 """Local log sources: files, folders and archives, checked against the allowed folders, with size and content guards.
 
 An archive (`.tgz`, `.tar.gz`, `.tar`) or a gzip file is unpacked into a work folder under the cache, member by
-member and with a byte cap, so a gzip bomb stops at the cap. Binary files are recognised by their first bytes
-and skipped. Every file handed on is a plain file on disk, so readers can seek in it.
+member and with a byte cap, so a gzip bomb stops at the cap. Binary and zero-filled files are recognised by
+sampling (see `servers.logs.sniffing`) and skipped. Every skipped file gets a note with the reason, and every
+file handed on is a plain file on disk, so readers can seek in it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from servers.logs.models import FileNote
+from servers.logs.sniffing import SNIFF_BYTES, Sniffed, sniff_file, sniff_kind
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ MAX_UNPACKED_BYTES = 2 * 1024**3
 
 MAX_FOLDER_FILES = 200
 MAX_FOLDER_DEPTH = 4
-SNIFF_BYTES = 8192
+MAX_LISTED_SKIPS = 10
+"""Skipped files named in the error raised when a folder or archive contains no readable log file."""
 EXTRACT_MAX_AGE_SECONDS = 86400
 
 KNOWN_LOG_NAMES = (
@@ -78,6 +81,15 @@ class LogBundle:
     files: list[LogFile] = field(default_factory=list)
     notes: list[FileNote] = field(default_factory=list)
 
+    def describe_skipped(self) -> str:
+        """Return a sentence naming the skipped files with their reasons (at most MAX_LISTED_SKIPS), or ''."""
+        skipped = [note for note in self.notes if note.status in ("skipped", "unreadable")]
+        if not skipped:
+            return ""
+        listed = "; ".join(f"{note.name} ({note.note or note.status})" for note in skipped[:MAX_LISTED_SKIPS])
+        more = f"; and {len(skipped) - MAX_LISTED_SKIPS} more" if len(skipped) > MAX_LISTED_SKIPS else ""
+        return f" Skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}: {listed}{more}."
+
     def find(self, name: str) -> LogFile | None:
         """Return the file whose display name or base name is `name`."""
         for candidate in self.files:
@@ -98,29 +110,6 @@ def is_log_name(name: str) -> bool:
         and not base.endswith((".tgz", ".tar.gz"))
         or base.endswith(TEXT_SUFFIXES)
     )
-
-
-def sniff_kind(head: bytes) -> str:
-    """Return 'gzip', 'tar', 'binary' or 'text' from the first bytes of a file."""
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if len(head) > 262 and head[257:262] == b"ustar":
-        return "tar"
-    if b"\x00" in head:
-        return "binary"
-    if not head:
-        return "text"
-
-    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13, 27))
-    if controls > len(head) * 0.05:
-        return "binary"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is fine; invalid bytes earlier are not.
-        if exc.start < len(head) - 4:
-            return "binary"
-    return "text"
 
 
 def check_allowed(path: Path, roots: list[Path]) -> Path:
@@ -160,7 +149,8 @@ def open_local(path: Path, *, roots: list[Path], trusted: bool, work_root: Path)
         if not bundle.files:
             raise LogSourceError(
                 f"Folder {str(path)!r} contains no readable log files (looked for {', '.join(KNOWN_LOG_NAMES[:4])}, "
-                "log.* and text files). Pass the folder that contains pilotlog.txt or payload.stdout."
+                f"log.* and text files).{bundle.describe_skipped()} Pass the folder that contains pilotlog.txt or "
+                "payload.stdout."
             )
         return bundle
 
@@ -173,16 +163,18 @@ def _add_single_file(real: Path, name: str, bundle: LogBundle, *, work_root: Pat
     if size == 0:
         raise LogSourceError(f"File {name!r} is empty (0 bytes); there is nothing to analyse.")
 
-    kind = _sniff_file(real)
-    if kind in ("gzip", "tar"):
-        _unpack(real, name, kind, bundle, work_root=work_root)
+    sniffed = sniff_file(real)
+    if sniffed.kind in ("gzip", "tar"):
+        _unpack(real, name, sniffed.kind, bundle, work_root=work_root)
         if not bundle.files:
-            raise LogSourceError(f"Archive {name!r} contains no readable log files.")
+            raise LogSourceError(
+                f"Archive {name!r} contains no readable log files.{bundle.describe_skipped()}"
+            )
         return
-    if kind == "binary":
+    if sniffed.kind in ("binary", "zeros"):
         raise LogSourceError(
-            f"File {name!r} is binary data, not a text log. Pass pilotlog.txt, payload.stdout, a JSON report or "
-            "the job's .tgz log tarball."
+            f"File {name!r} is not a text log ({sniffed.reason}). Pass pilotlog.txt, payload.stdout, a JSON "
+            "report or the job's .tgz log tarball."
         )
     if size > MAX_FILE_BYTES:
         raise LogSourceError(
@@ -190,11 +182,6 @@ def _add_single_file(real: Path, name: str, bundle: LogBundle, *, work_root: Pat
             f"off first (for example `tail -c 200M {name} > tail.txt`) or use read_log_lines with a pattern."
         )
     bundle.files.append(LogFile(name, real, size))
-
-
-def _sniff_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return sniff_kind(handle.read(SNIFF_BYTES))
 
 
 def _collect_folder(folder: Path, bundle: LogBundle, *, roots: list[Path] | None, work_root: Path) -> None:
@@ -249,19 +236,31 @@ def _add_folder_entry(
         bundle.notes.append(FileNote(name=display, size=0, status="skipped", note="empty file"))
         return
 
-    kind = _sniff_file(real)
-    if kind in ("gzip", "tar") and (display.endswith(ARCHIVE_SUFFIXES) or display.endswith(".gz")):
+    sniffed = sniff_file(real)
+    if sniffed.kind in ("gzip", "tar") and (display.endswith(ARCHIVE_SUFFIXES) or display.endswith(".gz")):
         try:
-            _unpack(real, display, kind, bundle, work_root=work_root)
+            _unpack(real, display, sniffed.kind, bundle, work_root=work_root)
         except LogSourceError as exc:
             bundle.notes.append(FileNote(name=display, size=size, status="unreadable", note=str(exc)))
         return
-    if kind != "text" or not is_log_name(display):
-        bundle.notes.append(
-            FileNote(name=display, size=size, status="skipped", note=f"not a log file ({kind})")
-        )
+    reason = _skip_reason(display, sniffed)
+    if reason is not None:
+        bundle.notes.append(FileNote(name=display, size=size, status="skipped", note=reason))
+        logger.debug("Skipped %s: %s", entry, reason)
         return
     bundle.files.append(LogFile(display, real, size, tail_only=size > MAX_FILE_BYTES))
+
+
+def _skip_reason(name: str, sniffed: Sniffed) -> str | None:
+    """Return why a file found in a folder is not scanned, or None when it is a text file with a log name."""
+    if sniffed.kind in ("binary", "zeros"):
+        return sniffed.reason
+    if sniffed.kind in ("gzip", "tar"):
+        return f"{sniffed.reason} without a .gz, .tgz or .tar name"
+    if not is_log_name(name):
+        suffixes = ", ".join(TEXT_SUFFIXES)
+        return f"text, but not named like a log (a known job log name, log.* or a name ending in {suffixes})"
+    return None
 
 
 def _work_folder(source: Path, work_root: Path) -> Path:
@@ -304,10 +303,11 @@ def _unpack_gzip(source: Path, name: str, target: Path, bundle: LogBundle) -> No
     dest = target / Path(inner).name
     with gzip.open(source, "rb") as stream:
         head = stream.read(SNIFF_BYTES)
-        if sniff_kind(head) == "tar":
+        kind = sniff_kind(head)
+        if kind == "tar":
             _unpack_tar(source, name, target, bundle)
             return
-        if sniff_kind(head) == "binary":
+        if kind == "binary":
             raise LogSourceError(f"{name!r} unpacks to binary data, not a text log.")
         size = _copy_capped(stream, dest, head, name)
     bundle.files.append(LogFile(Path(inner).name, dest, size))
@@ -350,9 +350,12 @@ def _unpack_tar_members(source: Path, name: str, target: Path, bundle: LogBundle
             flat = member.name.lstrip("./").replace("/", "__") or "member"
             dest = target / flat
             head = stream.read(SNIFF_BYTES)
-            if sniff_kind(head) != "text":
+            kind = sniff_kind(head)
+            if kind != "text":
                 bundle.notes.append(
-                    FileNote(name=member.name, size=member.size, status="skipped", note="binary member")
+                    FileNote(
+                        name=member.name, size=member.size, status="skipped", note=_MEMBER_SKIP_REASONS[kind]
+                    )
                 )
                 continue
             size = _copy_capped(stream, dest, head, f"{name}:{member.name}")
@@ -362,6 +365,14 @@ def _unpack_tar_members(source: Path, name: str, target: Path, bundle: LogBundle
                 bundle.notes.append(FileNote(name=display, size=0, status="skipped", note="empty file"))
                 continue
             bundle.files.append(LogFile(display, dest, size))
+
+
+_MEMBER_SKIP_REASONS = {
+    "binary": "binary member",
+    "zeros": "member starts with only NUL bytes",
+    "gzip": "compressed member (gzip)",
+    "tar": "nested tar archive",
+}
 
 
 def _copy_capped(stream: IO[bytes], dest: Path, head: bytes, name: str) -> int:
