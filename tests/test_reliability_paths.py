@@ -96,11 +96,6 @@ ESCAPES: list[tuple[str, Callable[[FakeServices], str], tuple[str, ...]]] = [
     ("symlinked-folder", lambda s: str(s.log_root / "outside-link"), ("outside the allowed log folders",)),
 ]
 
-NUL_PATH_XFAIL = pytest.mark.xfail(
-    reason="servers/logs/sources.py check_allowed: Path.resolve raises ValueError ('embedded null byte'), which "
-    "neither check_allowed nor servers/logs/server.py _EXPECTED catches, so the model gets a bare 'Error executing tool'",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize("tool", ["analyze_log", "read_log_lines"])
@@ -112,7 +107,6 @@ NUL_PATH_XFAIL = pytest.mark.xfail(
             lambda s: f"{s.log_dir}/pilotlog.txt\x00.png",
             ("pilotlog.txt",),
             id="nul-byte",
-            marks=NUL_PATH_XFAIL,
         )
     ],
 )

@@ -219,7 +219,8 @@ class LogsService:
         self.work_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.work_root) as folder:
             path = Path(folder) / "pasted.txt"
-            path.write_text(text, encoding="utf-8")
+            # Pasted text arrives as JSON, which can carry lone surrogates; they cannot be encoded, so they go.
+            path.write_text(text, encoding="utf-8", errors="replace")
             bundle = LogBundle(origin="pasted text", files=[LogFile("pasted.txt", path, path.stat().st_size)])
             return analyze(JobInput(source="pasted text", bundle=bundle, budget=budget, notes=notes))
 

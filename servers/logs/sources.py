@@ -114,11 +114,13 @@ def is_log_name(name: str) -> bool:
 
 def check_allowed(path: Path, roots: list[Path]) -> Path:
     """Return the resolved path if it lies inside one of `roots` or the bundled examples; raise LogSourceError if not."""
+    if "\x00" in str(path):
+        raise LogSourceError(f"Invalid path {str(path)[:120]!r}: it contains a NUL byte. Check the path.")
     try:
         real = path.expanduser().resolve(strict=True)
     except FileNotFoundError as exc:
         raise LogSourceError(f"No such file or folder: {str(path)!r}. Check the path.") from exc
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         raise LogSourceError(f"Cannot resolve {str(path)!r}: {exc}.") from exc
 
     allowed = [root.expanduser().resolve() for root in roots] + [EXAMPLES_DIR]
