@@ -125,6 +125,7 @@ class FakeServices:
             "ASKPANDA_CACHE_DIR": str(self.cache_dir),
             "ASKPANDA_LOG_ROOTS": str(self.log_root),
             "ASKPANDA_DOCS_INDEX_DIR": str(self.docs_index_dir),
+            "ASKPANDA_DOCS_ROOTS": str(DOCS_SITE),
             "ASKPANDA_CONNECT_TIMEOUT": "2",
             "ASKPANDA_READ_TIMEOUT": "5",
             "ASKPANDA_REQUEST_DEADLINE": "20",
@@ -729,12 +730,16 @@ def client_connections(port: int) -> int:
 
 
 def point_settings_at(services: FakeServices, monkeypatch: Any, folder: Path, **overrides: str) -> None:
-    """Set the ASKPANDA_* variables of this test process to the fakes, with cache and docs index in `folder`."""
+    """Set the ASKPANDA_* variables of this test process to the fakes, with cache and docs index in `folder`.
+
+    The index_docs tool may read the fixture site and anything under `folder`.
+    """
     from shared.config import get_settings
 
     env = services.env(
         ASKPANDA_CACHE_DIR=str(folder / "cache"),
         ASKPANDA_DOCS_INDEX_DIR=str(folder / "docs-index"),
+        ASKPANDA_DOCS_ROOTS=os.pathsep.join((str(DOCS_SITE), str(folder))),
         **overrides,
     )
     for name, value in env.items():

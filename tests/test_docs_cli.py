@@ -87,6 +87,17 @@ def test_errors_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert "No docs index in" in err
 
 
+def test_index_name_and_roots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run(["index", str(SITE), "--name", "my docs", "--no-defaults"], capsys)
+    assert status == 1
+    assert "Invalid source name 'my docs'" in err
+
+    (tmp_path / "notes.md").write_text("# Notes\n\nA folder outside the docs roots.\n", encoding="utf-8")
+    status, out, err = run(["index", str(tmp_path), "--name", "notes", "--no-defaults"], capsys)
+    assert status == 0, f"the terminal command may index folders outside ASKPANDA_DOCS_ROOTS: {err}"
+    assert out.startswith("notes: 1 documents")
+
+
 def test_status_without_index(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["status"], capsys)
 

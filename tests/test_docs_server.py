@@ -24,7 +24,7 @@ READ_ONLY_TOOLS = {"search_docs", "get_doc_section", "list_doc_sources", "index_
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(docs_index_dir=tmp_path / "index")
+    return Settings(docs_index_dir=tmp_path / "index", docs_roots=[SITE])
 
 
 @pytest.fixture
@@ -149,6 +149,62 @@ async def test_index_docs_tool(settings: Settings) -> None:
     assert "writing" in updates
     assert bad.is_error and "neither an existing file or folder" in bad.content[0].text
     assert both.is_error and "exactly one source" in both.content[0].text
+
+
+@pytest.mark.anyio
+async def test_index_docs_only_inside_roots(settings: Settings, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Secret\n\nNot documentation.\n", encoding="utf-8")
+    link = tmp_path / "link-into-site"
+    link.symlink_to(SITE, target_is_directory=True)
+
+    async with Client(build_server(DocsService(settings, HashEmbedder())), mode="legacy") as client:
+        rejected = await client.call_tool("index_docs", {"sources": [str(outside)]})
+        escape = await client.call_tool("index_docs", {"sources": [str(SITE / ".." / "..")]})
+        through_link = await client.call_tool("index_docs", {"sources": [str(link)], "name": "linked"})
+
+    assert rejected.is_error
+    assert "outside the folders the index_docs tool may read" in rejected.content[0].text
+    assert "ASKPANDA_DOCS_ROOTS" in rejected.content[0].text
+    assert "askpanda-docs index PATH" in rejected.content[0].text
+    assert escape.is_error
+    assert "outside the folders" in escape.content[0].text
+    assert not through_link.is_error, through_link.content
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"name": "x" * 65}, "Invalid source name"),
+        ({"name": "my docs"}, "Invalid source name"),
+        ({"name": "site:docs"}, "Invalid source name"),
+        ({"name": "bad\ud800"}, "Invalid source name"),
+        ({"base_url": "javascript:alert(1)"}, "Invalid base_url"),
+        ({"base_url": "https://docs.example.org/\ud800"}, "lone UTF-16 surrogate"),
+    ],
+    ids=["name-65-characters", "name-space", "name-colon", "name-surrogate", "base-url-scheme", "base-url-surrogate"],
+)
+async def test_index_docs_invalid_arguments(settings: Settings, arguments: dict[str, str], expected: str) -> None:
+    async with Client(build_server(DocsService(settings, HashEmbedder())), mode="legacy") as client:
+        result = await client.call_tool("index_docs", {"sources": [str(SITE)], **arguments})
+
+    assert result.is_error
+    assert expected in result.content[0].text
+
+
+@pytest.mark.anyio
+async def test_search_docs_lone_surrogate(indexed: DocsService) -> None:
+    async with Client(build_server(indexed), mode="legacy") as client:
+        result = await client.call_tool("search_docs", {"query": "jobset\ud800\x00 glossary", "k": 2})
+        section = await client.call_tool("get_doc_section", {"source": "site:notes/faq.md\ud800"})
+
+    assert not result.is_error, result.content
+    assert result.structured_content["passages"]
+    assert section.is_error
+    assert "Error executing tool get_doc_section:" in section.content[0].text
+    assert "site:notes/faq.md" in section.content[0].text
 
 
 @pytest.mark.anyio

@@ -15,6 +15,7 @@ from servers.docs.errors import SourceError
 from servers.docs.sources import (
     MAX_FILE_BYTES,
     SourceSpec,
+    check_within_roots,
     decode,
     default_name,
     read_archive,
@@ -185,6 +186,63 @@ async def test_missing_path_and_bad_scheme(fast_settings: Settings, tmp_path: Pa
         await read_source(SourceSpec(str(tmp_path / "nope")), fast_settings)
     with pytest.raises(SourceError, match="Unsupported source"):
         await read_source(SourceSpec("ftp://example.org/docs.tar.gz"), fast_settings)
+
+
+@pytest.mark.anyio
+async def test_url_archive_html_page_is_named(fast_settings: Settings, fake_http: FakeHTTPServer) -> None:
+    fake_http.route("/downloads/docs.tar.gz", FakeResponse.html())
+    fake_http.route(
+        "/downloads/untyped.tgz", FakeResponse(200, b"\n  <!DOCTYPE html><title>Sign in</title>", {})
+    )
+
+    for path in ("/downloads/docs.tar.gz", "/downloads/untyped.tgz"):
+        with pytest.raises(SourceError) as caught:
+            await read_source(SourceSpec(f"{fake_http.url}{path}"), fast_settings)
+        message = str(caught.value)
+        assert path in message
+        assert "returned an HTML page (a login page or an error page)" in message
+        assert "that the archive is public" in message
+
+
+@pytest.mark.anyio
+async def test_url_damaged_archive_names_url(fast_settings: Settings, fake_http: FakeHTTPServer) -> None:
+    fake_http.route("/downloads/broken.tar.gz", FakeResponse(200, b"\x1f\x8bnot gzip", {}))
+
+    with pytest.raises(SourceError, match=r"/downloads/broken\.tar\.gz: damaged or unsupported archive"):
+        await read_source(SourceSpec(f"{fake_http.url}/downloads/broken.tar.gz"), fast_settings)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("x" * 10_000, "longer than 4096 characters"),
+        ("y" * 1000, "File name too long"),
+        ("docs\0/etc", "NUL byte"),
+        ("   ", "empty"),
+    ],
+    ids=["10000-characters", "long-component", "nul", "blank"],
+)
+async def test_invalid_local_location(fast_settings: Settings, location: str, expected: str) -> None:
+    with pytest.raises(SourceError, match=expected) as caught:
+        await read_source(SourceSpec(location), fast_settings)
+    assert len(str(caught.value)) < 400
+
+
+def test_roots_accept_inside_and_reject_escapes(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "docs").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+
+    check_within_roots(str(root / "docs"), [root])
+    check_within_roots(str(root), [root])
+    for location in (str(outside), str(root / "escape"), str(root / ".." / "outside"), "/etc"):
+        with pytest.raises(SourceError, match="outside the folders the index_docs tool may read"):
+            check_within_roots(location, [root])
+    with pytest.raises(SourceError, match="ASKPANDA_DOCS_ROOTS: none set"):
+        check_within_roots(str(root / "docs"), [])
 
 
 @pytest.mark.anyio

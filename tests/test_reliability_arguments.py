@@ -81,14 +81,6 @@ RECOVERY: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def echo_xfail(where: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(
-        reason=f"{where} repeats the whole 10 MB argument in the error text. Cut the value (e.g. to 80 characters "
-        "and its length).",
-        strict=True,
-    )
-
-
 HUGE_CASES: list[Any] = [
     pytest.param(
         "errors",
@@ -200,22 +192,12 @@ HUGE_CASES: list[Any] = [
         "index_docs",
         lambda s: {"sources": [BIG]},
         id="docs-index-source",
-        marks=pytest.mark.xfail(
-            reason="servers/docs/sources.py default_name: Path.resolve raises OSError ('File name too long') outside "
-            "any try, so the model gets a bare 'Error executing tool'",
-            strict=True,
-        ),
     ),
     pytest.param(
         "docs",
         "index_docs",
         lambda s: {"sources": [str(s.log_dir)], "name": BIG},
         id="docs-index-name",
-        marks=pytest.mark.xfail(
-            reason="servers/docs/server.py index_docs: a 10 MB source name is accepted into the index and echoed in "
-            "the result. Limit name to a short identifier.",
-            strict=True,
-        ),
     ),
 ]
 
@@ -317,20 +299,7 @@ async def test_error_code_with_odd_characters(services: FakeServices, odd: str) 
     assert not after.is_error
 
 
-SEARCH_SURROGATE_XFAIL = pytest.mark.xfail(
-    reason="servers/docs/server.py search_docs: the result echoes the query, and a lone surrogate in it makes "
-    "serialising the result fail (PydanticSerializationError), so the model gets a bare 'Error executing tool'",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "odd",
-    [
-        pytest.param(value, id=name, marks=SEARCH_SURROGATE_XFAIL if name == "lone-surrogate" else ())
-        for name, value in ODD_TEXTS.items()
-    ],
-)
+@pytest.mark.parametrize("odd", list(ODD_TEXTS.values()), ids=list(ODD_TEXTS))
 async def test_docs_ids_with_odd_characters(services: FakeServices, odd: str) -> None:
     section, _, _ = await call_then_recover(
         "docs", "get_doc_section", {"source": f"fixture-site:notes/faq.md{odd}"}, RECOVERY["docs"]
@@ -344,19 +313,9 @@ async def test_docs_ids_with_odd_characters(services: FakeServices, odd: str) ->
     assert not after.is_error
 
 
-LONE_SURROGATE_XFAIL = pytest.mark.xfail(
-    reason="servers/logs/service.py _analyze_text: path.write_text(text, encoding='utf-8') raises UnicodeEncodeError "
-    "for a lone surrogate (valid in JSON as \\ud800), which the tool does not catch: bare 'Error executing tool'",
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     "odd",
-    [
-        pytest.param(value, id=name, marks=LONE_SURROGATE_XFAIL if name == "lone-surrogate" else ())
-        for name, value in ODD_TEXTS.items()
-    ],
+    [pytest.param(value, id=name) for name, value in ODD_TEXTS.items()],
 )
 async def test_pasted_log_with_odd_characters(services: FakeServices, odd: str) -> None:
     text = f"2026-03-02 08:15:01 | ERROR | pilot | stage-in failed{odd}: error code: 1331, message: missing input{odd}\n"

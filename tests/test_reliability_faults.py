@@ -367,20 +367,7 @@ def docs_archive() -> bytes:
         (Fault("status", status=503, retry_after="1"), 1, True, 2, ()),
         (Fault("reset"), 1, True, 2, ()),
         (Fault("truncate"), 2, False, 2, ("complete response",)),
-        pytest.param(
-            Fault("html"),
-            1,
-            False,
-            1,
-            ("HTML",),
-            marks=pytest.mark.xfail(
-                reason="servers/docs/sources.py read_url: an HTML page served for a .tar.gz URL goes to read_archive, "
-                "whose SourceError ('damaged or unsupported archive (ReadError ...)') names neither the URL nor the "
-                "HTML page (a login page?) nor a next step",
-                strict=True,
-            ),
-            id="html-login-page",
-        ),
+        (Fault("html"), 1, False, 1, ("HTML", "login page")),
         (Fault("big", size=50 * 1024 * 1024), 1, False, 1, ("larger than 5 MB",)),
     ],
     ids=[

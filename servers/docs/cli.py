@@ -11,6 +11,7 @@ import logging
 import sys
 from typing import Any
 
+from servers.docs.arguments import check_source_name
 from servers.docs.errors import DocsError
 from servers.docs.service import DEFAULT_K, DEFAULT_MAX_CHARS, SECTION_PAGE_CHARS, DocsService
 from servers.docs.sources import SourceSpec
@@ -76,6 +77,11 @@ def _index(args: argparse.Namespace) -> int:
 
     if (args.name or args.base_url) and len(args.sources) != 1:
         return _fail(ValueError("--name and --base-url need exactly one SOURCE."))
+    if args.name is not None:
+        try:
+            check_source_name(args.name)
+        except DocsError as exc:
+            return _fail(exc)
 
     service = _service()
     specs = [SourceSpec(location, args.name, args.base_url) for location in args.sources]

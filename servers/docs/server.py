@@ -19,6 +19,7 @@ from pydantic import Field
 
 from servers.common.base import AskPandaServer
 from servers.common.tooling import READ_ONLY, decode_cursor, encode_cursor
+from servers.docs.arguments import check_index_arguments, clean_query, replace_lone_surrogates
 from servers.docs.errors import DocsError
 from servers.docs.models import DocSection, DocSourcesResult, IndexResult, IndexStatus, SearchResult
 from servers.docs.service import DEFAULT_MAX_CHARS, MAX_QUERY_CHARS, SECTION_PAGE_CHARS, DocsService
@@ -82,6 +83,9 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
         ] = DEFAULT_MAX_CHARS,
     ) -> SearchResult:
         """Search the documentation; returns passages with section, score and a citation, best first."""
+        # The result repeats the query and the source, so text that cannot be encoded as UTF-8 is replaced first.
+        query = clean_query(query)
+        source = replace_lone_surrogates(source) if source is not None else None
         # Checked here rather than in the schema, so the model gets a sentence instead of a validation dump.
         if not query.strip():
             raise ToolError("query is empty. Pass the user's question or a few keywords.")
@@ -103,6 +107,8 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
         max_chars: Annotated[int, Field(ge=1000, le=30000, description="Characters per page.")] = SECTION_PAGE_CHARS,
     ) -> DocSection:
         """Read a whole section with its subsections, one page at a time."""
+        source = replace_lone_surrogates(source)
+        section = replace_lone_surrogates(section) if section is not None else None
         return await call(lambda: docs().get_section(source, section, offset=offset, max_chars=max_chars))
 
     @server.tool(annotations=READ_ONLY)
@@ -111,6 +117,7 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
         cursor: Annotated[str | None, Field(description="next_cursor of the previous page; omit for the first.")] = None,
     ) -> DocSourcesResult:
         """List the indexed documentation sources, or the documents of one source (50 per page)."""
+        source = replace_lone_surrogates(source) if source is not None else None
         state = decode_cursor(cursor, tool="list_doc_sources")
         if state and state.get("source") != source:
             raise ToolError("This cursor belongs to another source. Repeat the same source, or omit cursor.")
@@ -131,20 +138,30 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
             list[str],
             Field(
                 max_length=20,
-                description="Folders, files or http(s) URLs of pages, tar.gz or zip archives (allowed hosts only). "
-                "Empty: refresh every source indexed before.",
+                description="Folders or files under ASKPANDA_DOCS_ROOTS, or http(s) URLs of pages, tar.gz or zip "
+                "archives (allowed hosts only). Empty: refresh every source indexed before.",
             ),
         ],
         ctx: Context,
-        name: Annotated[str | None, Field(description="Index name for a single source.")] = None,
+        name: Annotated[
+            str | None, Field(description="Index name for a single source: 1-64 letters, digits, '.', '_', '-'.")
+        ] = None,
         base_url: Annotated[str | None, Field(description="Web address a single source is published at.")] = None,
     ) -> IndexResult:
         """Index documentation sources into the docs index; unchanged chunks are not embedded again."""
         if (name or base_url) and len(sources) != 1:
             raise ToolError("name and base_url apply to exactly one source; pass one source or omit them.")
         service = docs()
+        try:
+            check_index_arguments(sources, name, base_url, roots=service.settings.docs_roots)
+        except DocsError as exc:
+            logger.info("index_docs rejected its arguments: %s", exc)
+            raise ToolError(str(exc)) from exc
+
         specs = [SourceSpec(location, name, base_url) for location in sources]
         if not specs:
+            # NOTE: a refresh also re-reads local folders outside ASKPANDA_DOCS_ROOTS that the terminal command
+            # indexed before. This is allowed because a user chose those folders, and the model cannot add new ones.
             specs = await call(service.known_specs)
         try:
             return await service.index(specs, progress=_progress_reporter(ctx))

@@ -38,6 +38,9 @@ MAX_ARCHIVE_MEMBERS = 50_000
 MAX_ARCHIVE_TEXT_BYTES = 512 * 1024 * 1024
 """Upper bound on the documentation text read from one archive, against decompression bombs."""
 
+MAX_LOCATION_CHARS = 4096
+"""Maximum length of a source path or URL, in characters (PATH_MAX is 4096 bytes on Linux)."""
+
 _SKIPPED_FOLDERS = {"_build", "build", "node_modules", "__pycache__", "site-packages", "venv", ".venv"}
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 
@@ -100,6 +103,56 @@ def decode(path: str, data: bytes) -> DocumentFile | SkippedFile:
     return DocumentFile(path, kind, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def short_repr(value: str, limit: int = 80) -> str:
+    """Return repr(value), cut to `limit` characters plus the length, for error messages about long values."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def _reason(exc: Exception) -> str:
+    # str() of an OSError repeats the whole file name, which can be thousands of characters long.
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def check_location(location: str) -> None:
+    """Raise SourceError for a source path or URL that is empty, too long or contains NUL bytes."""
+    if not location.strip():
+        raise SourceError("A source is empty. Pass a folder, a file or an http(s) URL.")
+    if len(location) > MAX_LOCATION_CHARS:
+        raise SourceError(
+            f"Source {short_repr(location)} is longer than {MAX_LOCATION_CHARS} characters. "
+            "Pass a folder, a file or an http(s) URL."
+        )
+    if "\0" in location:
+        raise SourceError(f"Source {short_repr(location)} contains a NUL byte. Pass the path or URL without it.")
+
+
+def is_local(location: str) -> bool:
+    """Return True for a location read from the local file system (a path, or a Windows drive path)."""
+    return len(urlsplit(location).scheme) <= 1
+
+
+def check_within_roots(location: str, roots: list[Path]) -> None:
+    """Raise SourceError unless the local `location` lies inside one of `roots`, after resolving symbolic links."""
+    try:
+        resolved = Path(location).expanduser().resolve()
+        allowed = [root.expanduser().resolve() for root in roots]
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise SourceError(f"Invalid source path {short_repr(location)}: {_reason(exc)}") from exc
+
+    if any(resolved.is_relative_to(root) for root in allowed):
+        return
+    listed = ", ".join(str(root) for root in allowed) or "none set"
+    raise SourceError(
+        f"Source {short_repr(location)} is outside the folders the index_docs tool may read "
+        f"(ASKPANDA_DOCS_ROOTS: {listed}). Add a parent folder to ASKPANDA_DOCS_ROOTS and restart the server, "
+        f"or run `askpanda-docs index PATH` in a terminal."
+    )
+
+
 def default_name(location: str) -> str:
     """Return the index name of a source when none is given: the folder, file or repository name."""
     parts = urlsplit(location)
@@ -123,8 +176,12 @@ def default_name(location: str) -> str:
             return last or host
         return host
 
-    path = Path(location).expanduser()
-    return path.stem if path.is_file() else path.resolve().name or "docs"
+    try:
+        path = Path(location).expanduser()
+        return path.stem if path.is_file() else path.resolve().name or "docs"
+    except (OSError, RuntimeError, ValueError) as exc:
+        # For example "File name too long", or a home folder that `~user` does not name.
+        raise SourceError(f"Invalid source path {short_repr(location)}: {_reason(exc)}") from exc
 
 
 def read_folder(root: Path) -> tuple[list[DocumentFile], list[SkippedFile]]:
@@ -230,12 +287,24 @@ def read_archive(data_path: Path) -> tuple[list[DocumentFile], list[SkippedFile]
     return documents, skipped
 
 
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"PK\x03\x04")
+"""First bytes of a gzip stream and of a zip archive."""
+
+
 def _looks_like_archive(url: str, head: bytes, content_type: str) -> bool:
     if urlsplit(url).path.lower().endswith(_ARCHIVE_SUFFIXES):
         return True
-    if head.startswith(b"\x1f\x8b") or head.startswith(b"PK\x03\x04"):
+    if head.startswith(_ARCHIVE_MAGIC):
         return True
     return any(kind in content_type for kind in ("gzip", "zip", "x-tar"))
+
+
+def _is_html_instead_of_archive(url: str, head: bytes, content_type: str) -> bool:
+    """Return True when a URL that names an archive returned an HTML page, such as a login or error page."""
+    if not urlsplit(url).path.lower().endswith(_ARCHIVE_SUFFIXES) or head.startswith(_ARCHIVE_MAGIC):
+        return False
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    return "html" in content_type or start.startswith((b"<!doctype html", b"<html"))
 
 
 def _page_kind(url: str, content_type: str) -> str:
@@ -267,16 +336,25 @@ async def read_url(url: str, settings: Settings) -> tuple[str, list[DocumentFile
             raise SourceError(str(exc)) from exc
 
         with target.open("rb") as handle:
-            head = handle.read(8)
-        logger.info("Downloaded %s (%d bytes, %s)", redact_url(url), download.size, download.content_type or "no type")
+            head = handle.read(512)
+        content_type = download.content_type.lower()
+        logger.info("Downloaded %s (%d bytes, %s)", redact_url(url), download.size, content_type or "no type")
 
-        if _looks_like_archive(url, head, download.content_type.lower()):
-            documents, skipped = read_archive(target)
+        if _is_html_instead_of_archive(url, head, content_type):
+            raise SourceError(
+                f"{redact_url(url)} returned an HTML page (a login page or an error page) instead of an archive. "
+                "Check the URL and that the archive is public, then index it again."
+            )
+        if _looks_like_archive(url, head, content_type):
+            try:
+                documents, skipped = read_archive(target)
+            except SourceError as exc:
+                raise SourceError(f"{redact_url(url)}: {exc}") from exc
             return "url-archive", documents, skipped
 
         path = urlsplit(download.url).path.strip("/") or "index.html"
         data = target.read_bytes()
-        kind = _page_kind(download.url, download.content_type.lower())
+        kind = _page_kind(download.url, content_type)
         if kind_of(path) is None:
             path += {"html": ".html", "md": ".md", "rst": ".rst"}.get(kind, ".txt")
         result = decode(path, data)
@@ -287,14 +365,22 @@ async def read_url(url: str, settings: Settings) -> tuple[str, list[DocumentFile
 
 async def read_source(spec: SourceSpec, settings: Settings) -> SourceContent:
     """Read one source named by a path or an http(s) URL; raises SourceError when it cannot be read at all."""
+    check_location(spec.location)
     name = spec.name or default_name(spec.location)
     scheme = urlsplit(spec.location).scheme
     if scheme in ("http", "https"):
         kind, documents, skipped = await read_url(spec.location, settings)
         return SourceContent(name, spec.location, kind, spec.base_url, documents, skipped)
     if scheme and len(scheme) > 1:
-        raise SourceError(f"Unsupported source {spec.location!r}: give a local path or an http(s) URL.")
+        raise SourceError(f"Unsupported source {short_repr(spec.location)}: give a local path or an http(s) URL.")
+    try:
+        return _read_local(spec, name)
+    except OSError as exc:
+        # For example "File name too long" from stat() on a path component longer than 255 bytes.
+        raise SourceError(f"Cannot read source {short_repr(spec.location)}: {exc.strerror or exc}") from exc
 
+
+def _read_local(spec: SourceSpec, name: str) -> SourceContent:
     path = Path(spec.location).expanduser()
     if path.is_dir():
         documents, skipped = read_folder(path)
@@ -303,11 +389,10 @@ async def read_source(spec: SourceSpec, settings: Settings) -> SourceContent:
         if path.name.lower().endswith(_ARCHIVE_SUFFIXES):
             documents, skipped = read_archive(path)
             return SourceContent(name, str(path.resolve()), "archive", spec.base_url, documents, skipped)
-        try:
-            result = decode(path.name, path.read_bytes())
-        except OSError as exc:
-            raise SourceError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        result = decode(path.name, path.read_bytes())
         content = SourceContent(name, str(path.resolve()), "file", spec.base_url)
         (content.documents if isinstance(result, DocumentFile) else content.skipped).append(result)
         return content
-    raise SourceError(f"Source {spec.location!r} is neither an existing file or folder nor an http(s) URL.")
+    raise SourceError(
+        f"Source {short_repr(spec.location)} is neither an existing file or folder nor an http(s) URL."
+    )
