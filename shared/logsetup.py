@@ -9,9 +9,14 @@ import sys
 def configure_logging(verbose: bool = False, *, quiet: bool = False) -> None:
     """Send log records to stderr: DEBUG with `verbose`, else WARNING with `quiet`, else INFO.
 
-    Terminal commands run quiet, so a person sees only the result and real problems; servers log at INFO.
+    Terminal commands run quiet, so their output is the result and real problems only. Servers log at INFO.
     """
-    level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
+    if verbose:
+        level = logging.DEBUG
+    elif quiet:
+        level = logging.WARNING
+    else:
+        level = logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
