@@ -198,3 +198,17 @@ def test_tail_only_file_keeps_real_line_numbers(tmp_path: Path, monkeypatch: pyt
 
     assert [hit.line.number for hit in scan.hits] == [991]
     assert scan.scanned_from_line > 1
+
+
+def test_kill_lines_found_in_tail_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scanner, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(scanner, "KILL_TAIL_BYTES", 20_000)
+    lines = [pilot_line(i) for i in range(3000)]
+    lines[10] = pilot_line(10, message="server returned command=tobekilled (early, outside the tail)")
+    lines[2990] = pilot_line(2990, message="pilot received a panda server signal to kill job")
+
+    scan = scan_file(write(tmp_path, "pilotlog.txt", lines))
+
+    numbers = [hit.line.number for hit in scan.hits]
+    assert 2991 in numbers
+    assert 11 not in numbers

@@ -43,6 +43,12 @@ Both contain KILL_PROBE: one bytes.find pass for it, then a check of the few lin
 a pilot log close to the speed of the level-column search.
 """
 KILL_PROBE = b"kill"
+KILL_TAIL_BYTES = 64 * 1024 * 1024
+"""Only the last 64 MB of a pilot log are searched for KILL_PROBE.
+
+A kill ordered by the PanDA server ends the job, so its lines sit near the end of the log, followed only by
+the pilot's clean-up and the log stage-out. Searching the rest would cost a second pass over every chunk.
+"""
 _OTHER_CANDIDATE = re.compile(
     rb"FATAL|CRITICAL|ERROR|Error|WARNING|Warning|Traceback|[Ss]egmentation|[Ss]ignal|Killed|[Ee]xception|"
     rb"No space|exit code|bad_alloc|[Ff]ailed|successful|[Aa]bort|[Cc]ore dump|!!FAILED!!|!!WARNING!!"
@@ -214,7 +220,8 @@ def _scan_range(
     counted_lines = 0
     skip_until = 0
 
-    for start, match_end in _candidate_spans(chunk, end, pattern, scan.layout):
+    probe_kills = chunk_offset + end >= scan.file.size - KILL_TAIL_BYTES
+    for start, match_end in _candidate_spans(chunk, end, pattern, scan.layout, probe_kills=probe_kills):
         if start < skip_until:
             continue
         line_start = chunk.rfind(b"\n", 0, start) + 1
@@ -240,7 +247,7 @@ def _scan_range(
 
 
 def _candidate_spans(
-    chunk: bytearray, end: int, pattern: re.Pattern[bytes], layout: Layout
+    chunk: bytearray, end: int, pattern: re.Pattern[bytes], layout: Layout, *, probe_kills: bool = True
 ) -> list[tuple[int, int]]:
     """Return the (start, end) positions of candidate matches in chunk[:end], in file order."""
     spans = [
@@ -248,7 +255,7 @@ def _candidate_spans(
         for segment_start, segment_end in segments_between_holes(chunk, end)
         for match in pattern.finditer(chunk, segment_start, segment_end)
     ]
-    if layout not in (Layout.PILOT3, Layout.PILOT2):
+    if layout not in (Layout.PILOT3, Layout.PILOT2) or not probe_kills:
         return spans
     extra = []
     position = chunk.find(KILL_PROBE, 0, end)
