@@ -18,8 +18,7 @@ from mcp.client import Client
 from servers.sites.server import build_server
 from shared.config import Settings
 from tests.fakeserver import FakeHTTPServer, Fault
-
-CRIC_PATH = "/api/atlas/pandaqueue/query/"
+from tests.sites_support import CRIC_PATH, call, loopback_cric_settings
 
 pytestmark = pytest.mark.reference
 
@@ -32,21 +31,7 @@ def snapshot(reference_data: Path) -> Path:
 @pytest.fixture
 def settings(fake_http: FakeHTTPServer, snapshot: Path, tmp_path: Path) -> Settings:
     fake_http.route(CRIC_PATH, snapshot.read_bytes())
-    return Settings(
-        cric_url=f"{fake_http.url}{CRIC_PATH}?json",
-        cache_dir=tmp_path / "cache",
-        connect_timeout=1.0,
-        read_timeout=0.5,
-        request_deadline=3.0,
-        max_retries=0,
-    )
-
-
-async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    return loopback_cric_settings(fake_http, tmp_path / "cache")
 
 
 async def all_rows(client: Client, arguments: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,30 +18,16 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from servers.sites.server import build_server
 from shared.config import Settings
 from tests.fakeserver import FakeHTTPServer, Fault
+from tests.sites_support import CRIC_PATH, call, loopback_cric_settings
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sites" / "cric_small.json"
-CRIC_PATH = "/api/atlas/pandaqueue/query/"
 TOOLS = {"get_queue", "find_queues", "summarize_queues", "get_site", "compare_queues", "describe_queue_field"}
 
 
 @pytest.fixture
 def settings(fake_http: FakeHTTPServer, tmp_path: Path) -> Settings:
     fake_http.route(CRIC_PATH, json.loads(FIXTURE.read_text(encoding="utf-8")))
-    return Settings(
-        cric_url=f"{fake_http.url}{CRIC_PATH}?json",
-        cache_dir=tmp_path / "cache",
-        connect_timeout=1.0,
-        read_timeout=0.5,
-        request_deadline=3.0,
-        max_retries=0,
-    )
-
-
-async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    return loopback_cric_settings(fake_http, tmp_path / "cache")
 
 
 async def error_text(client: Client, tool: str, arguments: dict[str, Any]) -> str:
