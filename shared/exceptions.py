@@ -19,7 +19,7 @@ class InvalidUrlError(AskPandaError):
 
 
 class UpstreamError(AskPandaError):
-    """A remote service (BigPanDA, CRIC) failed to give a usable answer."""
+    """A remote service (BigPanDA, CRIC) did not return a usable response."""
 
     def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -32,11 +32,11 @@ class UpstreamTimeoutError(UpstreamError):
 
 
 class UpstreamUnavailableError(UpstreamError):
-    """A connection failed or the service answered with a server error after all retries."""
+    """A connection failed or the service returned a server error after all retries."""
 
 
 class NotFoundError(UpstreamError):
-    """The service answered that the requested object does not exist."""
+    """The service reported that the requested object does not exist (HTTP 404)."""
 
 
 class HtmlInsteadOfJsonError(UpstreamError):

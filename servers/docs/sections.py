@@ -1,7 +1,7 @@
 """Section structure of reStructuredText, Markdown and plain-text documents: headings, levels and line ranges.
 
 A section runs from its heading to the next heading of the same or a higher level, as in docutils and
-CommonMark. Every section knows its title path, from the page title down, so that each chunk cut from it can
+CommonMark. Every section records its title path, from the page title down, so that each chunk cut from it can
 carry that path.
 """
 

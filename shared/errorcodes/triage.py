@@ -139,7 +139,7 @@ class AdviceOverride:
 
 
 MAX_DIAG_CHARS = 2000
-"""Longest diag kept per field; the PanDA server itself stores at most 500 characters of pilotErrorDiag."""
+"""Maximum diag length kept per field. The PanDA server itself stores at most 500 characters of pilotErrorDiag."""
 
 # The diags JobComplexModule.killJob and archiveJob (panda-server) write with taskbuffer 100 EC_Kill.
 ADVICE_OVERRIDES: tuple[AdviceOverride, ...] = (
