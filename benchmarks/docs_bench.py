@@ -3,9 +3,10 @@
 Methods, all returning five passages per question:
 
 - peers: fixed 2000-character chunks with 150 characters of overlap, dense only (all-MiniLM-L6-v2), top 5
-- dense: our structure-following chunks, dense ranking only
-- bm25: our chunks, BM25 ranking only
-- hybrid: our chunks, dense + BM25 + section titles fused (what search_docs does)
+- dense: our structure-following chunks, dense ranking only (no section rerank)
+- bm25: our chunks, BM25 ranking only (no section rerank)
+- hybrid, no rerank: our chunks, dense + BM25 + section titles fused
+- hybrid: the same, then the first five sections reordered by whole-section similarity (what search_docs does)
 
 Each is judged by section (see servers/docs/evaluation.py): file recall@5, section recall@5, section MRR and
 the characters returned per question. The script also measures indexing time of the docs folder, warm query
@@ -72,9 +73,11 @@ class PeerBaseline:
         return [Returned(self.chunks[i][0], self.chunks[i][1], self.chunks[i][2], len(self.chunks[i][3])) for i in best]
 
 
-def ours(service: DocsService, weights: dict[str, float] | None) -> Callable[[str], list[Returned]]:
+def ours(
+    service: DocsService, weights: dict[str, float] | None, *, rerank: bool = True
+) -> Callable[[str], list[Returned]]:
     def retrieve(question: str) -> list[Returned]:
-        result = service.search(question, k=K, weights=weights)
+        result = service.search(question, k=K, weights=weights, rerank=rerank)
         return [
             Returned(p.source.split(":", 1)[1], p.lines[0], p.lines[1], len(p.text)) for p in result.passages
         ]
@@ -157,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[
             ROOT.parent / "shared" / "data" / "eval" / "docs-questions.jsonl",
             ROOT / "benchmarks" / "data" / "docs-dev-questions.jsonl",
+            ROOT / "benchmarks" / "data" / "docs-holdout-questions.jsonl",
         ],
     )
     parser.add_argument("--rounds", type=int, default=5, help="passes over the questions for the latency figures")
@@ -182,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
 
         methods: dict[str, Callable[[str], list[Returned]]] = {
             f"peers ({PEER_CHUNK}-char chunks, {PEER_OVERLAP} overlap, dense)": peers.retrieve,
-            "dense only, our chunks": ours(service, {"dense": 1.0}),
-            "BM25 only, our chunks": ours(service, {"keyword": 1.0}),
+            "dense only, our chunks": ours(service, {"dense": 1.0}, rerank=False),
+            "BM25 only, our chunks": ours(service, {"keyword": 1.0}, rerank=False),
+            "hybrid, no section rerank": ours(service, None, rerank=False),
             "hybrid (search_docs)": ours(service, None),
         }
         for set_name, questions in question_sets.items():

@@ -110,6 +110,27 @@ def test_incremental_on_chroma_server(service: DocsService, site: Path) -> None:
     assert all("faq.md" not in p.source for p in service.search("going back to the queue").passages)
 
 
+def test_section_vectors_on_chroma_server(chroma_port: int, tmp_path: Path) -> None:
+    guide = tmp_path / "guide"
+    guide.mkdir()
+    paragraph = "Paragraph {n}: the brokerage weighs each queue by free slots and data. " * 4
+    brokerage = "\n\n".join(paragraph.format(n=n) for n in range(4))
+    heartbeats = "A pilot reports on its queue."
+    page = f"Guide\n=====\n\nBrokerage\n---------\n\n{brokerage}\n\nHeartbeats\n----------\n\n{heartbeats}\n"
+    (guide / "operations.rst").write_text(page, encoding="utf-8")
+    embedder = HashEmbedder()
+    settings = Settings(chroma_host="127.0.0.1", chroma_port=chroma_port, docs_index_dir=tmp_path / "unused")
+    service = DocsService(settings, embedder)
+    result = anyio.run(lambda: service.index([SourceSpec(str(guide), "guide")], include_defaults=False, rebuild=True))
+    before = embedder.embedded
+
+    found = service.search("how does the brokerage weigh a queue", k=2)
+
+    assert result.total_chunks > 1
+    assert embedder.embedded == before + 1  # the query; the section vector came from the server
+    assert [passage.section for passage in found.passages] == ["Guide > Brokerage", "Guide > Heartbeats"]
+
+
 def test_chroma_server_down(tmp_path: Path) -> None:
     settings = Settings(chroma_host="127.0.0.1", chroma_port=_free_port(), docs_index_dir=tmp_path / "unused")
     service = DocsService(settings, HashEmbedder())

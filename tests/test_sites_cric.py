@@ -193,7 +193,9 @@ async def test_background_refresh_success(fake_http: FakeHTTPServer, tmp_path: P
     document = json.loads(FIXTURE.read_text(encoding="utf-8"))
     del document["TRIAL_CLOUD"]
     fake_http.route(CRIC_PATH, document)
-    loader = CricLoader(remote_settings(fake_http, tmp_path, cric_ttl_seconds=0))
+    # The stale copy is read from the cached file; a refresh that lands first would replace it, so it waits.
+    fake_http.add_fault(CRIC_PATH, Fault(kind="delay", seconds=1.0))
+    loader = CricLoader(remote_settings(fake_http, tmp_path, cric_ttl_seconds=0, read_timeout=3.0))
     assert len((await loader.load()).table) == 8
 
     await wait_for_refresh(loader)

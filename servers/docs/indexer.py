@@ -26,6 +26,7 @@ from servers.docs.records import (
     document_hash,
     embedding_input,
 )
+from servers.docs.reranking import SectionVector, section_vectors
 from servers.docs.sources import (
     DocumentFile,
     SkippedFile,
@@ -35,7 +36,7 @@ from servers.docs.sources import (
     read_folder,
     read_source,
 )
-from servers.docs.store import EmbeddedIndex, ServerIndex
+from servers.docs.store import EmbeddedIndex, EmbeddedWriter, ServerIndex, ServerWriter
 from shared.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -132,14 +133,23 @@ def _source_records(content: SourceContent) -> list[ChunkRecord]:
     return records
 
 
-def _embed(embedder: Embedder, records: list[ChunkRecord], progress: Progress) -> list[list[float]]:
+def _embed(embedder: Embedder, texts: list[str], progress: Progress, done: int, total: int) -> list[list[float]]:
+    """Embed texts in batches; progress counts from `done` towards `total` (chunks and section texts together)."""
     vectors: list[list[float]] = []
-    progress("embedding", 0, len(records))
-    for start in range(0, len(records), EMBED_BATCH):
-        batch = records[start : start + EMBED_BATCH]
-        vectors.extend(embedder.embed([embedding_input(record) for record in batch]))
-        progress("embedding", min(start + EMBED_BATCH, len(records)), len(records))
+    for start in range(0, len(texts), EMBED_BATCH):
+        vectors.extend(embedder.embed(texts[start : start + EMBED_BATCH]))
+        progress("embedding", done + min(start + EMBED_BATCH, len(texts)), total)
     return vectors
+
+
+def _section_changes(
+    writer: EmbeddedWriter | ServerWriter, chunks: Sequence[ChunkRecord]
+) -> tuple[list[SectionVector], list[str]]:
+    """Return (sections whose own vector is missing, stored section vectors no section uses any more)."""
+    needed = {vector.id: vector for vector in section_vectors(chunks, EMBEDDING_TAG).values() if vector.own}
+    stored = set(writer.sections.ids())
+    missing = [vector for vector_id, vector in sorted(needed.items()) if vector_id not in stored]
+    return missing, sorted(stored - set(needed))
 
 
 def apply_sources(
@@ -202,11 +212,18 @@ def apply_sources(
             writer.chroma.delete(list(by_source.pop(name, {})))
             manifest.sources.pop(name, None)
 
-        vectors = _embed(embedder, additions, progress)
+        chunks = [record for name in sorted(by_source) for record in _ordered(by_source[name].values())]
+        new_sections, stale_sections = _section_changes(writer, chunks)
+        total = len(additions) + len(new_sections)
+        progress("embedding", 0, total)
+        vectors = _embed(embedder, [embedding_input(record) for record in additions], progress, 0, total)
         writer.chroma.add(additions, vectors)
+        own_vectors = _embed(embedder, [vector.text for vector in new_sections], progress, len(additions), total)
+        writer.sections.add([vector.id for vector in new_sections], own_vectors)
+        writer.sections.delete(stale_sections)
+        logger.info("Section vectors: %d embedded, %d removed", len(new_sections), len(stale_sections))
 
         progress("writing", 0, 1)
-        chunks = [record for name in sorted(by_source) for record in _ordered(by_source[name].values())]
         if writer.lexical_folder is not None:
             LexicalIndex.build([chunk_terms(r.titles, r.text) for r in chunks]).save(writer.lexical_folder)
         manifest.updated_at = time.time()

@@ -12,7 +12,9 @@ class Passage(BaseModel):
     source: str = Field(description="Document id '<source>:<path>'; pass it to get_doc_section.")
     section: str = Field(description="Title path of the section, page title first, joined by ' > '.")
     lines: tuple[int, int] = Field(description="First and last line of the passage in the source file.")
-    score: float = Field(description="Fused relevance between 0 and 1; compare within one result only.")
+    score: float = Field(
+        description="Fused match of its best chunk, 0 to 1, within this result; rank also weighs whole-section fit."
+    )
     matched_by: list[str] = Field(description="Rankings that found it: dense, keyword, title.")
     citation: str = Field(description="Ready-to-quote reference: section, document, lines and URL.")
     url: str | None = Field(None, description="Web address of the section, when the source has a base URL.")

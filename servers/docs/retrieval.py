@@ -1,9 +1,10 @@
 """Hybrid retrieval: dense (all-MiniLM-L6-v2 in Chroma), BM25 over chunks, and BM25 over section titles.
 
-The three rankings are fused by weighted reciprocal rank fusion. Hits from one section become one passage: the
-best chunk, joined with the section's other hits and neighbouring chunks while the passage budget allows.
-Chunks are small (a few hundred characters) so that they match precisely; passages are grown from them so
-that they read well.
+The three rankings are fused by weighted reciprocal rank fusion, chunk by chunk, and a section ranks where its
+best chunk does. The first few sections are then ordered again by how well each whole section fits the query
+(reranking.py). Hits from one section become one passage: the best chunk, joined with the section's other hits
+and neighbouring chunks while the passage budget allows. Chunks are small (a few hundred characters) so that
+they match precisely; passages are grown from them so that they read well.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from servers.docs.lexical import LexicalIndex, chunk_terms, title_terms, tokenize
 from servers.docs.records import ChunkRecord
+from servers.docs.reranking import RERANK_DEPTH, SectionVector, rerank, section_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,9 @@ CORRECTED_TERM_WEIGHT = 0.5
 
 DenseSearch = Callable[[str, int, Sequence[str] | None], list[tuple[str, float]]]
 """Returns up to n (chunk id, similarity) pairs for a query, optionally only from the given sources."""
+
+SectionSimilarity = Callable[[str, Sequence[SectionVector]], list[float | None]]
+"""Returns the cosine similarity between a query and each section vector, None where it is not known."""
 
 
 @dataclass
@@ -105,7 +110,7 @@ def fuse(
 class Searcher:
     """Ranks the chunks of one index generation; built once per generation and reused for every query."""
 
-    def __init__(self, chunks: list[ChunkRecord], lexical_folder: Path | None = None) -> None:
+    def __init__(self, chunks: list[ChunkRecord], lexical_folder: Path | None = None, embedding_tag: str = "") -> None:
         self.chunks = chunks
         self.position = {chunk.id: index for index, chunk in enumerate(chunks)}
         self._by_document: dict[str, list[int]] = {}
@@ -122,6 +127,8 @@ class Searcher:
             self.section_chunks[section].append(index)
         self.lexical = self._lexical(lexical_folder)
         self.titles = LexicalIndex.build([title_terms(titles) for _, titles in sections])
+        # The tag must be the one the index was built with, so that section vector ids match the stored ones.
+        self.section_vectors = section_vectors(chunks, embedding_tag)
 
     def _lexical(self, folder: Path | None) -> LexicalIndex:
         if folder is not None and folder.is_dir():
@@ -190,24 +197,36 @@ class Searcher:
         doc_prefix: str | None = None,
         dense: DenseSearch | None = None,
         weights: dict[str, float] | None = None,
+        similarity: SectionSimilarity | None = None,
     ) -> SearchOutcome:
-        """Return up to k passages, one per section, whose texts together stay under `max_chars` characters."""
+        """Return up to k passages, one per section, whose texts together stay under `max_chars` characters.
+
+        With `similarity`, the first RERANK_DEPTH sections are reordered by whole-section similarity.
+        """
         weights = WEIGHTS if weights is None else weights
         ranking, terms = self.rank(query, sources=sources, doc_prefix=doc_prefix, dense=dense, weights=weights)
         weight_total = sum(weight for name, weight in weights.items() if dense is not None or name != "dense")
         best_possible = weight_total / (RRF_K + 1)
 
+        collect = max(k, RERANK_DEPTH) if similarity is not None else k
         groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, float, list[str]]]] = {}
         order: list[tuple[str, tuple[str, ...]]] = []
         for item in ranking:
             chunk = self.chunks[item[0]]
             key = (chunk.doc_id, chunk.titles)
             if key not in groups:
-                if len(order) >= k:
+                if len(order) >= collect:
                     continue
                 order.append(key)
                 groups[key] = []
             groups[key].append(item)
+        if similarity is not None and len(order) > 1:
+            window = order[:RERANK_DEPTH]
+            scores = similarity(query, [self.section_vectors[key] for key in window])
+            known = {key: score for key, score in zip(window, scores) if score is not None}
+            if known:
+                order = rerank(order, known)
+        order = order[:k]
 
         hits: list[Hit] = []
         remaining = max_chars - 1

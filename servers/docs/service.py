@@ -31,6 +31,7 @@ from servers.docs.models import (
 )
 from servers.docs.reading import find_document, find_section, page, render_section, section_paths
 from servers.docs.records import TITLE_SEPARATOR, ChunkRecord, Manifest
+from servers.docs.reranking import SectionVector
 from servers.docs.retrieval import Hit, Searcher
 from servers.docs.sources import SourceSpec
 from servers.docs.store import BUILD_COMMAND, EmbeddedIndex, ServerIndex, open_index
@@ -86,6 +87,8 @@ class DocsService:
         self._identity: str | None = None
         self._searcher: Searcher | None = None
         self._manifest = Manifest()
+        self._last_query: tuple[str, list[float]] | None = None
+        self._section_cache: dict[str, list[float]] = {}
 
     # --- opening ---------------------------------------------------------------------------------------------
 
@@ -115,7 +118,7 @@ class DocsService:
                 reader = self.store.open_reader()
                 try:
                     manifest, chunks = reader.load()
-                    self._searcher = Searcher(chunks, reader.lexical_folder)
+                    self._searcher = Searcher(chunks, reader.lexical_folder, manifest.embedding)
                 except BaseException:
                     reader.close()
                     raise
@@ -128,6 +131,7 @@ class DocsService:
         if reader is not None:
             reader.close()  # type: ignore[attr-defined]
         self._searcher = None
+        self._section_cache = {}
 
     def close(self) -> None:
         with self._lock:
@@ -163,10 +167,12 @@ class DocsService:
         max_chars: int = DEFAULT_MAX_CHARS,
         progress: Progress | None = None,
         weights: dict[str, float] | None = None,
+        rerank: bool = True,
     ) -> SearchResult:
         """Return up to k passages for the query, one per section, together under max_chars characters.
 
         `weights` replaces the fusion weights of retrieval.WEIGHTS; without a "dense" weight the model is not used.
+        `rerank=False` skips the whole-section reordering (the benchmark compares both).
         """
         query = " ".join(query.split())
         if not query:
@@ -185,8 +191,16 @@ class DocsService:
             notes.extend(dense_notes)
 
         assert self._searcher is not None
+        similarity = self._section_similarity if dense is not None and rerank else None
         outcome = self._searcher.search(
-            query, k=k, max_chars=max_chars, sources=names, doc_prefix=prefix, dense=dense, weights=weights
+            query,
+            k=k,
+            max_chars=max_chars,
+            sources=names,
+            doc_prefix=prefix,
+            dense=dense,
+            weights=weights,
+            similarity=similarity,
         )
         passages = [self._passage(rank, hit) for rank, hit in enumerate(outcome.hits, start=1)]
         if not passages:
@@ -225,11 +239,37 @@ class DocsService:
         assert reader is not None
 
         def dense(query: str, n: int, sources: Sequence[str] | None) -> list[tuple[str, float]]:
-            vector = self.embedder.embed([query])[0]
             # A document prefix filter keeps few chunks; ask for more neighbours so some survive it.
-            return reader.query(vector, n * 4 if prefix else n, names)  # type: ignore[attr-defined]
+            return reader.query(self._query_vector(query), n * 4 if prefix else n, names)  # type: ignore[attr-defined]
 
         return dense, notes
+
+    def _query_vector(self, query: str) -> list[float]:
+        """Embed a query once per search: dense retrieval and section reranking both use the vector."""
+        if self._last_query is None or self._last_query[0] != query:
+            self._last_query = (query, self.embedder.embed([query])[0])
+        return self._last_query[1]
+
+    def _section_similarity(self, query: str, sections: Sequence[SectionVector]) -> list[float | None]:
+        """Return the cosine similarity of the query to each section's vector.
+
+        Vectors come from the index and are kept for the life of the opened generation. A section vector that the
+        index lacks (an index built before section vectors existed) is embedded here once.
+        """
+        missing = [section.id for section in sections if section.id not in self._section_cache]
+        if missing:
+            self._section_cache.update(self._reader.vectors(missing))  # type: ignore[union-attr]
+            unstored = [section for section in sections if section.id not in self._section_cache and section.own]
+            if unstored:
+                vectors = self.embedder.embed([section.text for section in unstored])
+                self._section_cache.update({section.id: vector for section, vector in zip(unstored, vectors)})
+        query_vector = self._query_vector(query)
+        return [
+            sum(a * b for a, b in zip(query_vector, self._section_cache[section.id]))
+            if section.id in self._section_cache
+            else None
+            for section in sections
+        ]
 
     def _passage(self, rank: int, hit: Hit) -> Passage:
         chunk = hit.first

@@ -6,13 +6,15 @@ Embedded layout under settings.docs_index_dir:
     writer.lock        held (flock) by the one indexer that may run
     gen-<ns>/          one complete index: chroma/, chunks.jsonl, manifest.json, lexical/, readers.lock
 
+Chroma holds two collections: the chunks, and the vectors of sections longer than one chunk (see reranking.py).
+
 An indexer never writes into a folder that a server may have open: it copies the current generation into a new
 folder, updates that copy, and only then switches CURRENT to it with an atomic rename. Servers hold a shared
 lock on the generation they read and move to the new one on their next query. Old generations are deleted
 once no reader holds their lock. Two processes therefore never write the same SQLite file, which with
 Chroma's busy timeout could otherwise block a query for many minutes.
 
-With settings.chroma_host set, chunks live in one collection on that server and the manifest in the
+With settings.chroma_host set, the two collections live on that server and the manifest in the chunk
 collection's metadata; the server orders concurrent writes.
 """
 
@@ -31,11 +33,13 @@ from servers.docs.embedding import MODEL_NAME, Embedder
 from servers.docs.errors import ChromaUnavailableError, IndexBusyError, IndexCorruptError, IndexMissingError
 from servers.docs.locks import FileLock
 from servers.docs.records import ChunkRecord, Manifest
+from servers.docs.reranking import SECTION_ID_PREFIX
 from shared.config import Settings
 
 logger = logging.getLogger(__name__)
 
 COLLECTION = "askpanda-docs"
+SECTION_COLLECTION = "askpanda-docs-sections"
 MANIFEST_KEY = "askpanda_manifest"
 BUILD_COMMAND = "askpanda-docs index"
 _BATCH = 500
@@ -83,18 +87,41 @@ def embedding_function(embedder: Embedder) -> Any:
     return _function_class()(embedder)
 
 
+def _open_collection(client: Any, name: str, embedder: Embedder, *, create: bool) -> Any:
+    function = embedding_function(embedder)
+    if create:
+        return client.get_or_create_collection(name, embedding_function=function, configuration={"hnsw": {"space": "cosine"}})
+    return client.get_collection(name, embedding_function=function)
+
+
+def _vectors(collection: Any, ids: Sequence[str]) -> dict[str, list[float]]:
+    """Return the stored vectors of the ids that exist in the collection."""
+    if not ids:
+        return {}
+    found = collection.get(ids=list(ids), include=["embeddings"])
+    embeddings = found.get("embeddings")
+    if embeddings is None:
+        return {}
+    return {item: [float(value) for value in vector] for item, vector in zip(found["ids"], embeddings)}
+
+
+def _all_ids(collection: Any) -> list[str]:
+    ids: list[str] = []
+    offset = 0
+    while True:
+        page = collection.get(include=[], limit=_BATCH, offset=offset)
+        ids.extend(page["ids"])
+        if len(page["ids"]) < _BATCH:
+            return ids
+        offset += _BATCH
+
+
 class ChromaChunks:
     """The chunk collection of one Chroma client: add, update, delete and nearest-neighbour queries."""
 
     def __init__(self, client: Any, embedder: Embedder, *, create: bool) -> None:
         self.client = client
-        function = embedding_function(embedder)
-        if create:
-            self.collection = client.get_or_create_collection(
-                COLLECTION, embedding_function=function, configuration={"hnsw": {"space": "cosine"}}
-            )
-        else:
-            self.collection = client.get_collection(COLLECTION, embedding_function=function)
+        self.collection = _open_collection(client, COLLECTION, embedder, create=create)
 
     def add(self, records: Sequence[ChunkRecord], vectors: Sequence[Sequence[float]]) -> None:
         for start in range(0, len(records), _BATCH):
@@ -130,6 +157,9 @@ class ChromaChunks:
         distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances)]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        return _vectors(self.collection, ids)
+
     def all_records(self) -> list[ChunkRecord]:
         """Return every stored chunk, read in pages."""
         records: list[ChunkRecord] = []
@@ -141,6 +171,36 @@ class ChromaChunks:
             if len(page["ids"]) < _BATCH:
                 return records
             offset += _BATCH
+
+
+class ChromaSections:
+    """The section-vector collection of one Chroma client: vectors by id, no documents or metadata."""
+
+    def __init__(self, client: Any, embedder: Embedder, *, create: bool) -> None:
+        self.collection = _open_collection(client, SECTION_COLLECTION, embedder, create=create)
+
+    def add(self, ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self.collection.upsert(
+                ids=list(ids[start : start + _BATCH]),
+                embeddings=[list(vector) for vector in vectors[start : start + _BATCH]],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=list(ids[start : start + _BATCH]))
+
+    def ids(self) -> list[str]:
+        return _all_ids(self.collection)
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        return _vectors(self.collection, ids)
+
+
+def _split_ids(ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Return (chunk ids, section vector ids)."""
+    chunk_ids = [item for item in ids if not item.startswith(SECTION_ID_PREFIX)]
+    return chunk_ids, [item for item in ids if item.startswith(SECTION_ID_PREFIX)]
 
 
 def _chroma_errors() -> tuple[type[BaseException], ...]:
@@ -162,6 +222,7 @@ class EmbeddedReader:
         self._lock = FileLock(folder / "readers.lock", shared=True)
         self.locked = self._lock.acquire()
         self._chroma: ChromaChunks | None = None
+        self._sections: ChromaSections | bool | None = None
 
     @property
     def lexical_folder(self) -> Path | None:
@@ -180,24 +241,50 @@ class EmbeddedReader:
             ) from exc
         return manifest, chunks
 
+    def _open_chroma(self) -> ChromaChunks:
+        if self._chroma is None:
+            import chromadb
+
+            client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
+            self._chroma = ChromaChunks(client, self._embedder, create=False)
+        return self._chroma
+
+    def _damaged(self, exc: BaseException) -> IndexCorruptError:
+        return IndexCorruptError(
+            f"The Chroma index in {self.folder / 'chroma'} cannot be queried ({exc.__class__.__name__}: {exc}). "
+            f"Rebuild it with `{BUILD_COMMAND} --rebuild`."
+        )
+
     def query(self, vector: Sequence[float], n: int, sources: Sequence[str] | None) -> list[tuple[str, float]]:
         try:
-            if self._chroma is None:
-                import chromadb
-
-                client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
-                self._chroma = ChromaChunks(client, self._embedder, create=False)
-            return self._chroma.query(vector, n, sources)
+            return self._open_chroma().query(vector, n, sources)
         except _chroma_errors() as exc:
-            raise IndexCorruptError(
-                f"The Chroma index in {self.folder / 'chroma'} cannot be queried ({exc.__class__.__name__}: {exc}). "
-                f"Rebuild it with `{BUILD_COMMAND} --rebuild`."
-            ) from exc
+            raise self._damaged(exc) from exc
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Return the stored vectors of chunk and section ids; an index built before section vectors has none."""
+        chunk_ids, section_ids = _split_ids(ids)
+        try:
+            chroma = self._open_chroma()
+            found = chroma.vectors(chunk_ids)
+            if section_ids:
+                if self._sections is None:
+                    try:
+                        self._sections = ChromaSections(chroma.client, self._embedder, create=False)
+                    except _chroma_errors():
+                        logger.info("The docs index in %s has no section vectors; they are computed on use", self.folder)
+                        self._sections = False
+                if self._sections:
+                    found.update(self._sections.vectors(section_ids))
+            return found
+        except _chroma_errors() as exc:
+            raise self._damaged(exc) from exc
 
     def close(self) -> None:
         if self._chroma is not None:
             self._chroma.client.close()
             self._chroma = None
+        self._sections = None
         self._lock.release()
 
 
@@ -222,6 +309,7 @@ class EmbeddedWriter:
 
             client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
             self.chroma = ChromaChunks(client, embedder, create=True)
+            self.sections = ChromaSections(client, embedder, create=True)
         except BaseException:
             self.abort()
             raise
@@ -412,17 +500,21 @@ class ServerIndex:
     def open_writer(self, *, rebuild: bool = False) -> tuple[ServerWriter, Manifest | None, list[ChunkRecord]]:
         client = self._connect()
         if rebuild:
-            try:
-                client.delete_collection(COLLECTION)
-            except Exception:  # absent collection: nothing to delete
-                logger.debug("No collection %s to delete on %s:%d", COLLECTION, self.host, self.port)
+            for name in (COLLECTION, SECTION_COLLECTION):
+                try:
+                    client.delete_collection(name)
+                except Exception:  # absent collection: nothing to delete
+                    logger.debug("No collection %s to delete on %s:%d", name, self.host, self.port)
         chunks = self._collection(create=True)
         manifest = self.read_manifest(chunks)
         try:
             records = chunks.all_records()
+            sections = ChromaSections(client, self._embedder, create=True)
         except (KeyError, ValueError) as exc:
             raise IndexCorruptError(f"Chunks on {self.host}:{self.port} are damaged: {exc}. Use --rebuild.") from exc
-        return ServerWriter(chunks), (manifest if manifest.sources else None), records
+        except Exception as exc:
+            raise self._down(exc) from exc
+        return ServerWriter(chunks, sections), (manifest if manifest.sources else None), records
 
 
 class ServerReader:
@@ -447,6 +539,21 @@ class ServerReader:
         except Exception as exc:
             raise self._index._down(exc) from exc
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Return the stored vectors of chunk and section ids; a collection built before section vectors has none."""
+        chunk_ids, section_ids = _split_ids(ids)
+        try:
+            found = self._chunks.vectors(chunk_ids)
+            if section_ids:
+                try:
+                    sections = ChromaSections(self._chunks.client, self._index._embedder, create=False)
+                except _chroma_errors():
+                    return found
+                found.update(sections.vectors(section_ids))
+            return found
+        except Exception as exc:
+            raise self._index._down(exc) from exc
+
     def close(self) -> None:
         return None
 
@@ -454,8 +561,9 @@ class ServerReader:
 class ServerWriter:
     lexical_folder: Path | None = None
 
-    def __init__(self, chunks: ChromaChunks) -> None:
+    def __init__(self, chunks: ChromaChunks, sections: ChromaSections) -> None:
         self.chroma = chunks
+        self.sections = sections
 
     def commit(self, manifest: Manifest, chunks: Sequence[ChunkRecord]) -> None:
         # The distance function lives in the collection configuration, so the metadata can be replaced whole.
