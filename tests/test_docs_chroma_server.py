@@ -99,6 +99,23 @@ def test_source_filter_and_section_on_chroma_server(service: DocsService) -> Non
     assert "## Killing a task" in section.text
 
 
+def test_server_keeps_the_embedded_chunk_order(chroma_port: int, site: Path, tmp_path: Path) -> None:
+    # Chroma returns chunks in the order they were added; "zsite" is added before "asite" here.
+    specs = [SourceSpec(str(site), "zsite"), SourceSpec(str(site / "notes"), "asite")]
+    server_settings = Settings(chroma_host="127.0.0.1", chroma_port=chroma_port, docs_index_dir=tmp_path / "unused")
+    on_server = DocsService(server_settings, HashEmbedder())
+    anyio.run(lambda: on_server.index(specs, include_defaults=False, rebuild=True))
+    embedded = DocsService(Settings(docs_index_dir=tmp_path / "embedded"), HashEmbedder())
+    anyio.run(lambda: embedded.index(specs, include_defaults=False))
+
+    from_server = on_server.search("why do jobs go back to the queue", k=5)
+    local = embedded.search("why do jobs go back to the queue", k=5)
+
+    # Ranking ties fall to chunk order, so the same order gives the same passages.
+    assert [chunk.id for chunk in on_server.chunks] == [chunk.id for chunk in embedded.chunks]
+    assert from_server.passages == local.passages
+
+
 def test_incremental_on_chroma_server(service: DocsService, site: Path) -> None:
     again = anyio.run(lambda: service.index([SourceSpec(str(site), "site")], include_defaults=False))
     (site / "notes" / "faq.md").unlink()
@@ -141,3 +158,38 @@ def test_chroma_server_down(tmp_path: Path) -> None:
     assert "unset ASKPANDA_CHROMA_HOST" in (status.message or "")
     with pytest.raises(DocsError, match="cannot be reached"):
         service.search("jobset")
+
+
+def test_chroma_server_that_never_answers(tmp_path: Path) -> None:
+    # A listening socket that never accepts: connections succeed, and no byte ever comes back.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = int(listener.getsockname()[1])
+        settings = Settings(
+            chroma_host="127.0.0.1",
+            chroma_port=port,
+            docs_index_dir=tmp_path / "unused",
+            connect_timeout=0.5,
+            read_timeout=0.5,
+        )
+        service = DocsService(settings, HashEmbedder())
+        started = time.monotonic()
+
+        status = service.status()
+        with pytest.raises(DocsError, match="cannot be reached"):
+            service.search("jobset")
+
+    assert status.state == "unavailable"
+    assert "ReadTimeout" in (status.message or "")
+    assert time.monotonic() - started < 10
+
+
+def test_chroma_client_gets_our_timeouts(service: DocsService) -> None:
+    service.search("jobset", k=1)
+
+    # The session is private to chromadb; this guards the NOTE in store._limit_session.
+    session = service.store._client._server._session  # type: ignore[union-attr]
+    assert session.timeout.read == service.settings.read_timeout
+    assert session.timeout.connect == service.settings.connect_timeout
+

@@ -103,3 +103,216 @@ def test_status_without_index(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert status == 1
     assert "state: missing" in out
+
+
+def parse(argv: list[str]) -> object:
+    from servers.common.cli import build_parser
+    from servers.docs.cli import add_commands
+
+    return build_parser("askpanda-docs", "docs", add_commands).parse_args(argv)
+
+
+def tool_bounds() -> dict[tuple[str, str], tuple[int | None, int | None]]:
+    """Read the integer bounds from the tool schemas of a fresh docs server, as an MCP client sees them."""
+    import anyio
+
+    from servers.docs.server import build_server
+
+    bounds = {}
+    for tool in anyio.run(build_server().list_tools):
+        for name, schema in tool.input_schema["properties"].items():
+            if schema.get("type") == "integer":
+                bounds[(tool.name, name)] = (schema.get("minimum"), schema.get("maximum"))
+    return bounds
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["search", "jobset", "-k", "0"], "argument -k: 0 is out of range. Pass 1 to 10."),
+        (["search", "jobset", "-k", "50"], "argument -k: 50 is out of range. Pass 1 to 10."),
+        (["search", "jobset", "-k", "five"], "argument -k: 'five' is not an integer. Pass 1 to 10."),
+        (["search", "jobset", "--max-chars", "10"], "argument --max-chars: 10 is out of range. Pass 500 to"),
+        (["show", "site:notes/faq.md", "--max-chars", "10"], "argument --max-chars: 10 is out of range"),
+        (
+            ["show", "site:notes/faq.md", "--offset", "-1"],
+            "argument --offset: -1 is out of range. Pass 0 or more.",
+        ),
+    ],
+)
+def test_bounds_rejected_before_loading(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, out, err = run(argv, capsys)
+
+    assert status == 2
+    assert out == ""
+    assert message in err
+    assert not (tmp_path / "docs-index").exists(), "a rejected option must not build or open the index"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "tool", "argument"),
+    [
+        (["search", "jobset"], "-k", "search_docs", "k"),
+        (["search", "jobset"], "--max-chars", "search_docs", "max_chars"),
+        (["show", "site:notes/faq.md"], "--max-chars", "get_doc_section", "max_chars"),
+        (["show", "site:notes/faq.md"], "--offset", "get_doc_section", "offset"),
+    ],
+)
+def test_bounds_match_tool_schema(
+    command: list[str], option: str, tool: str, argument: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    minimum, maximum = tool_bounds()[(tool, argument)]
+    assert minimum is not None
+
+    parsed = parse([*command, option, str(minimum)])
+    assert getattr(parsed, argument) == minimum
+    with pytest.raises(SystemExit):
+        parse([*command, option, str(minimum - 1)])
+    if maximum is not None:
+        assert getattr(parse([*command, option, str(maximum)]), argument) == maximum
+        with pytest.raises(SystemExit):
+            parse([*command, option, str(maximum + 1)])
+
+
+def test_help_shows_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["search", "--help"], capsys)
+
+    assert status == 0
+    assert "(1 to 10, default: 5)" in " ".join(out.split())
+
+
+def test_bm25s_debug_only_with_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+    assert status == 0
+    assert "bm25s" not in err
+
+    status, _, err = run(["search", "jobset"], capsys)
+    assert status == 0
+    assert "bm25s" not in err
+
+    status, _, err = run(["-v", "index", str(SITE), "--name", "site", "--no-defaults", "--rebuild"], capsys)
+    assert status == 0
+    assert "DEBUG bm25s: Building index from tokens" in err
+
+
+def test_bm25s_logger_level_follows_root() -> None:
+    import logging
+
+    from servers.docs.lexical import LexicalIndex
+    from shared.logsetup import configure_logging
+
+    configure_logging(quiet=False)
+    LexicalIndex.build([["jobset"]])
+    assert logging.getLogger("bm25s").level == logging.WARNING, "servers log at INFO, bm25s only at WARNING"
+
+    configure_logging(verbose=True)
+    LexicalIndex.build([["jobset"]])
+    assert logging.getLogger("bm25s").level == logging.DEBUG
+
+    configure_logging(quiet=True)
+
+
+def test_messages_name_terminal_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["status"], capsys)
+    assert status == 1
+    assert "Run `askpanda-docs search QUERY` once to build the default index" in out
+    assert "search_docs" not in out
+
+    run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+
+    status, _, err = run(["show", "site:notes/nothing.md"], capsys)
+    assert status == 1
+    assert "Pass a document id as `askpanda-docs search` prints it in each citation" in err
+    assert "run `askpanda-docs status` to list the indexed sources" in err
+    assert "search_docs" not in err
+    assert "list_doc_sources" not in err
+
+    status, _, err = run(["search", "jobset", "--source", "elsewhere"], capsys)
+    assert status == 1
+    assert "Pass a source name or a document id to --source, or omit it." in err
+
+    status, _, err = run(["show", "site:notes/faq.md", "--offset", "99999"], capsys)
+    assert status == 1
+    assert "Pass --offset 0, or the offset that the previous page printed." in err
+    assert "next_offset" not in err
+
+
+def test_terminal_wording_table() -> None:
+    from servers.docs.cli import TERMINAL_HINTS, terminal_wording
+
+    package = Path(service_module.__file__).parent
+    modules = [path for path in package.glob("*.py") if path.name != "cli.py"]
+    sources = " ".join(path.read_text(encoding="utf-8") for path in modules)
+    for tool_hint, terminal_hint in TERMINAL_HINTS:
+        assert tool_hint in sources, f"no docs message contains {tool_hint!r} any more"
+        assert terminal_wording(tool_hint) == terminal_hint
+
+    note = "No passage matched. Try other words, or call list_doc_sources to see what is indexed."
+    assert terminal_wording(note).endswith("or run `askpanda-docs status` to see what is indexed.")
+    assert terminal_wording("Call index_docs with a folder.") == "Run `askpanda-docs index` with a folder."
+    assert terminal_wording("see get_doc_section") == "see `askpanda-docs show`"
+
+
+def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
+    run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+
+    status, out, err = run(["show", "site:notes/faq.md", "How long are outputs kept?", "--json"], capsys)
+
+    assert status == 0, err
+    section = json.loads(out)
+    assert section["source"] == "site:notes/faq.md"
+    assert "SCRATCHDISK" in section["text"]
+    assert section["offset"] == 0
+    assert "next_offset" in section
+
+
+def test_status_json_lists_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+
+    status, out, _ = run(["status", "--json"], capsys)
+
+    assert status == 0
+    result = json.loads(out)
+    assert result["state"] == "ready"
+    assert result["sources"] == 1
+    assert [source["name"] for source in result["source_details"]] == ["site"]
+    assert result["source_details"][0]["documents"] == 6
+    assert result["source_details"][0]["skipped"] == 1
+    assert result["source_details"][0]["location"] == str(SITE)
+
+
+def test_status_json_without_index(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["status", "--json"], capsys)
+
+    assert status == 1
+    result = json.loads(out)
+    assert result["state"] == "missing"
+    assert result["source_details"] == []
+    assert "`askpanda-docs search QUERY`" in result["message"]
+
+
+def test_index_lists_skipped_files(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+
+    assert status == 0
+    assert "\n  skipped notes/latin1.txt: not UTF-8" in out
+    assert "more skipped" not in out
+
+
+def test_index_lists_first_skipped_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "readme.md").write_text("# Notes\n\nOne readable page.\n", encoding="utf-8")
+    for number in range(13):
+        (folder / f"latin{number:02}.txt").write_bytes(b"Caf\xe9 notes\n")
+
+    status, out, _ = run(["index", str(folder), "--name", "notes", "--no-defaults"], capsys)
+
+    assert status == 0
+    assert "13 files skipped" in out
+    listed = [line for line in out.splitlines() if line.startswith("  skipped ")]
+    assert len(listed) == 10
+    assert listed[0].startswith("  skipped latin00.txt: not UTF-8")
+    assert "  and 3 more skipped; run `askpanda-docs status` to list them" in out

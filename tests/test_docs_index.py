@@ -298,3 +298,22 @@ def test_status_reports_busy_while_locked(settings: Settings) -> None:
         worker.join(timeout=10)
 
     assert results == ["busy"]
+
+
+def test_damaged_chroma_database_asks_for_rebuild(settings: Settings, site: Path) -> None:
+    service = DocsService(settings, HashEmbedder())
+    index(service, str(site))
+    service.close()
+    generation = EmbeddedIndex(settings.docs_index_dir, HashEmbedder()).current()
+    assert generation is not None
+    database = generation / "chroma" / "chroma.sqlite3"
+    with database.open("r+b") as handle:
+        handle.truncate(database.stat().st_size // 2)
+
+    with pytest.raises(IndexCorruptError, match="cannot be opened.*--rebuild"):
+        index(service, str(site))
+    rebuilt = index(service, str(site), rebuild=True)
+
+    assert rebuilt.total_chunks > 0
+    assert service.search("jobset", k=1).passages
+

@@ -63,8 +63,8 @@ def test_rerank_combines_fused_and_similarity_ranks() -> None:
 
     reordered = rerank(order, similarity, depth=5)
 
-    # b is second by fusion and first by similarity; a is first by fusion but last by similarity, so c (third and
-    # second) passes it too; f is outside the window and stays where it was.
+    # b is second by fusion and first by similarity, so it leads. a is first by fusion but last by similarity, so
+    # c (third and second) passes it too. f is outside the window and stays where it was.
     assert reordered == ["b", "c", "a", "d", "e", "f"]
 
 
@@ -113,6 +113,26 @@ def test_searcher_reorders_the_first_sections_by_similarity() -> None:
     # With k=1 the window still covers the first RERANK_DEPTH sections, so a better-fitting one can win.
     assert len(asked[0]) == 3
     assert [hit.first.titles[-1] for hit in reranked.hits] == ["Brokerage"]
+
+
+def test_scores_fall_with_rank_after_rerank() -> None:
+    chunks = [
+        _chunk("guide.rst", ("Guide", "Queues"), 0, "Queue weights decide where a job goes."),
+        _chunk("guide.rst", ("Guide", "Brokerage"), 1, "Brokerage picks a queue by its weights."),
+        _chunk("guide.rst", ("Guide", "Shares"), 2, "Global shares split the resources; a queue has a share."),
+    ]
+    fits = {chunks[0].id: 0.1, chunks[1].id: 0.9, chunks[2].id: 0.5}
+    plain = Searcher(chunks).search("queue weights", k=3, max_chars=2000)
+    before = {hit.first.titles[-1]: hit.score for hit in plain.hits}
+
+    reranked = Searcher(chunks).search(
+        "queue weights", k=3, max_chars=2000, similarity=lambda query, sections: [fits[s.id] for s in sections]
+    )
+
+    scores = [hit.score for hit in reranked.hits]
+    assert [hit.first.titles[-1] for hit in reranked.hits][0] == "Brokerage"
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == before["Queues"]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from servers.docs.errors import DocsError
 from servers.docs.evaluation import Question, Relevant, Returned, SectionJudge, evaluate
 from servers.docs.lexical import LexicalIndex, stem, tokenize
+from servers.docs.reading import find_section
 from servers.docs.retrieval import fuse
 from servers.docs.service import DocsService
 from servers.docs.sources import SourceSpec
@@ -162,6 +163,19 @@ def test_section_not_found_lists_choices(service: DocsService) -> None:
         service.get_section("site:docs/source/client/bookkeeping.rst", "Nonexistent chapter")
     with pytest.raises(DocsError, match="Close matches: site:notes/faq.md"):
         service.get_section("notes/faqs.md")
+
+
+def test_section_with_other_words_is_not_guessed(service: DocsService) -> None:
+    with pytest.raises(DocsError, match=r"No section 'Retry my jobs please'.*closest are: .*Retrying failed jobs"):
+        service.get_section("site:docs/source/client/bookkeeping.rst", "Retry my jobs please")
+
+
+def test_ambiguous_section_title_lists_paths() -> None:
+    paths = [("Workflows",), ("Workflows", "Loops", "Conditional workflow"), ("Workflows", "Tips", "Conditional workflow")]
+
+    with pytest.raises(DocsError, match="ambiguous.*Loops > Conditional workflow; .*Tips > Conditional workflow"):
+        find_section(paths, "conditional workflow", "site:pchain.rst")
+    assert find_section(paths, "Tips > Conditional workflow", "site:pchain.rst") == paths[2]
 
 
 def test_list_sources_and_documents(service: DocsService) -> None:

@@ -152,6 +152,18 @@ async def test_index_docs_tool(settings: Settings) -> None:
 
 
 @pytest.mark.anyio
+async def test_index_docs_refresh_keeps_no_defaults(settings: Settings) -> None:
+    service = DocsService(settings, HashEmbedder())
+    await service.index([SourceSpec(str(SITE), "site")], include_defaults=False)
+
+    async with Client(build_server(service), mode="legacy") as client:
+        refreshed = await client.call_tool("index_docs", {"sources": []})
+
+    assert not refreshed.is_error, refreshed.content
+    assert [source["name"] for source in refreshed.structured_content["sources"]] == ["site"]
+
+
+@pytest.mark.anyio
 async def test_index_docs_only_inside_roots(settings: Settings, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()

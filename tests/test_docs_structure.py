@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from servers.docs.chunking import MAX_CHARS, chunk_document
-from servers.docs.documents import build_records, parse_document, site_root, slug, web_url
+from servers.docs.documents import build_records, parse_document, site_root, slug, sphinx_id, web_url
 from servers.docs.htmltext import html_to_lines
 from servers.docs.sections import clean_title, parse_text
 from servers.docs.sources import DocumentFile
@@ -223,10 +225,41 @@ def test_site_root_and_links() -> None:
 
     assert site_root(paths) == "docs/source"
     assert slug("Running on GPU!") == "running-on-gpu"
-    assert web_url("https://x.org/latest", "docs/source", document, ("Prun", "Running on GPU")) == (
+    assert web_url("https://x.org/latest", "docs/source", document, "running-on-gpu") == (
         "https://x.org/latest/client/prun.html#running-on-gpu"
     )
-    assert web_url(None, "", document, ("Prun",)) == ""
+    assert web_url(None, "", document) == ""
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Running on GPU!", "running-on-gpu"),
+        ("panda_server.cfg", "panda-server-cfg"),
+        ("4.1. Resource Group Registration", "resource-group-registration"),
+        ("MariaDB/MySQL", "mariadb-mysql"),
+        ("Why were my jobs closed ?", "why-were-my-jobs-closed"),
+        ("Café   crème", "cafe-creme"),
+        ("2024", ""),
+    ],
+)
+def test_sphinx_section_ids(title: str, expected: str) -> None:
+    assert sphinx_id(title) == expected
+
+
+def test_links_of_rst_sections_follow_sphinx() -> None:
+    text = (
+        "Admin guide\n===========\n\n1. Database Setup\n-----------------\n\nSet it up.\n\n"
+        "Notes\n-----\n\nFirst notes.\n\nNotes\n-----\n\nSecond notes.\n"
+    )
+    document = DocumentFile("docs/source/admin.rst", "rst", text)
+
+    links = {record.line_start: record.url for record in build_records("s", document, base_url="https://x.org", root="docs/source")}
+
+    assert links[7] == "https://x.org/admin.html#database-setup"
+    assert links[12] == "https://x.org/admin.html#notes"
+    # Sphinx gives a repeated title an id from a page-wide counter, so the second one links to the page.
+    assert links[17] == "https://x.org/admin.html"
 
 
 def test_chunk_document_of_fixture_faq() -> None:

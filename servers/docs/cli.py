@@ -8,16 +8,101 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from typing import Any
 
 from servers.docs.arguments import check_source_name
 from servers.docs.errors import DocsError
-from servers.docs.service import DEFAULT_K, DEFAULT_MAX_CHARS, SECTION_PAGE_CHARS, DocsService
+from servers.docs.models import IndexResult, SkippedDocument
+from servers.docs.service import (
+    DEFAULT_K,
+    DEFAULT_MAX_CHARS,
+    K_RANGE,
+    MAX_CHARS_RANGE,
+    SECTION_PAGE_CHARS,
+    SECTION_PAGE_RANGE,
+    DocsService,
+)
 from servers.docs.sources import SourceSpec
 from shared.config import get_settings
 
 logger = logging.getLogger(__name__)
+
+MAX_LISTED_SKIPPED = 10
+"""Maximum number of skipped files that `index` prints per source. `status` prints more of them."""
+
+COMMANDS = {
+    "search_docs": "search",
+    "get_doc_section": "show",
+    "list_doc_sources": "status",
+    "index_status": "status",
+    "index_docs": "index",
+}
+"""Terminal subcommand for each MCP tool, used to reword the service's hints."""
+
+TERMINAL_HINTS = (
+    ("Call search_docs once to build", "Run `askpanda-docs search QUERY` once to build"),
+    (
+        "Pass the source value of a search_docs passage",
+        "Pass a document id as `askpanda-docs search` prints it in each citation",
+    ),
+    ("call list_doc_sources to browse documents", "run `askpanda-docs status` to list the indexed sources"),
+    (
+        "Pass a source name, a document id, or omit source.",
+        "Pass a source name or a document id to --source, or omit it.",
+    ),
+    ("Pass one of these ids as source.", "Pass one of these ids as SOURCE."),
+    (
+        "Pass 0 or the next_offset of the previous page.",
+        "Pass --offset 0, or the offset that the previous page printed.",
+    ),
+)
+"""Pairs of a hint as the service words it for the MCP tools and the same hint for the terminal.
+
+terminal_wording replaces any tool name left after these with its command.
+"""
+
+_TOOL_CALL = re.compile(r"\b(Call|call) (" + "|".join(COMMANDS) + r")\b")
+_TOOL_NAME = re.compile(r"\b(" + "|".join(COMMANDS) + r")\b")
+
+
+def terminal_wording(message: str) -> str:
+    """Return a service message with its MCP tool hints reworded as `askpanda-docs` commands and options."""
+    for tool_hint, terminal_hint in TERMINAL_HINTS:
+        message = message.replace(tool_hint, terminal_hint)
+
+    def run(match: re.Match[str]) -> str:
+        verb = "Run" if match.group(1) == "Call" else "run"
+        return f"{verb} `askpanda-docs {COMMANDS[match.group(2)]}`"
+
+    message = _TOOL_CALL.sub(run, message)
+    return _TOOL_NAME.sub(lambda match: f"`askpanda-docs {COMMANDS[match.group(1)]}`", message)
+
+
+class BoundedInt:
+    """argparse type: an integer between `minimum` and `maximum` (None for no upper bound)."""
+
+    def __init__(self, minimum: int, maximum: int | None = None) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def describe(self) -> str:
+        """Return the accepted range in words: "1 to 10" or "0 or more"."""
+        return f"{self.minimum} to {self.maximum}" if self.maximum is not None else f"{self.minimum} or more"
+
+    def __call__(self, text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer. Pass {self.describe()}.") from None
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            raise argparse.ArgumentTypeError(f"{value} is out of range. Pass {self.describe()}.")
+        return value
+
+
+def _bounded_help(text: str, bounds: BoundedInt, default: int) -> str:
+    return f"{text} ({bounds.describe()}, default: {default})"
 
 
 def add_commands(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,19 +122,46 @@ def add_commands(subcommands: argparse._SubParsersAction[argparse.ArgumentParser
     index.add_argument("--json", action="store_true", help="print the result as JSON")
     index.set_defaults(handler=_index)
 
-    search = subcommands.add_parser("search", help="search the docs index", description="Search the docs index.")
+    search = subcommands.add_parser(
+        "search",
+        help="search the docs index",
+        description="Search the docs index.",
+    )
     search.add_argument("query", nargs="+", help="question or keywords")
-    search.add_argument("-k", type=int, default=DEFAULT_K, help=f"number of passages (default: {DEFAULT_K})")
+    passages = BoundedInt(*K_RANGE)
+    search.add_argument(
+        "-k", type=passages, default=DEFAULT_K, help=_bounded_help("number of passages, one per section", passages, DEFAULT_K)
+    )
     search.add_argument("--source", help="only this source name or document id")
-    search.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, help="total passage characters")
+    characters = BoundedInt(*MAX_CHARS_RANGE)
+    search.add_argument(
+        "--max-chars",
+        type=characters,
+        default=DEFAULT_MAX_CHARS,
+        help=_bounded_help("maximum total characters of the passages", characters, DEFAULT_MAX_CHARS),
+    )
     search.add_argument("--json", action="store_true", help="print the result as JSON")
     search.set_defaults(handler=_search)
 
-    show = subcommands.add_parser("show", help="print a whole section", description="Print a section of a document.")
+    show = subcommands.add_parser(
+        "show",
+        help="print a whole section",
+        description="Print a section of a document.",
+    )
     show.add_argument("source", help="document id as search prints it, e.g. panda-docs:docs/source/client/pbook.rst")
     show.add_argument("section", nargs="?", help="section title or title path (default: the whole document)")
-    show.add_argument("--offset", type=int, default=0, help="character offset to start from")
-    show.add_argument("--max-chars", type=int, default=SECTION_PAGE_CHARS, help="characters per page")
+    offsets = BoundedInt(0)
+    show.add_argument(
+        "--offset",
+        type=offsets,
+        default=0,
+        help=_bounded_help("character offset to start from, as printed after the previous page", offsets, 0),
+    )
+    page = BoundedInt(*SECTION_PAGE_RANGE)
+    show.add_argument(
+        "--max-chars", type=page, default=SECTION_PAGE_CHARS, help=_bounded_help("characters per page", page, SECTION_PAGE_CHARS)
+    )
+    show.add_argument("--json", action="store_true", help="print the section as JSON")
     show.set_defaults(handler=_show)
 
     status = subcommands.add_parser("status", help="describe the docs index", description="Describe the docs index.")
@@ -62,7 +174,7 @@ def _service() -> DocsService:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"askpanda-docs: {exc}", file=sys.stderr)
+    print(f"askpanda-docs: {terminal_wording(str(exc))}", file=sys.stderr)
     return 1
 
 
@@ -111,6 +223,7 @@ def _index(args: argparse.Namespace) -> int:
                     progress=progress,
                 )
             )
+            skipped = _skipped_files(service, result) if not args.json else {}
         except DocsError as exc:
             return _fail(exc)
         finally:
@@ -124,6 +237,12 @@ def _index(args: argparse.Namespace) -> int:
             f"{source.name}: {source.documents} documents, {source.chunks} chunks "
             f"({source.added} new, {source.removed} removed, {source.skipped} files skipped)"
         )
+        listed = skipped.get(source.name, [])[:MAX_LISTED_SKIPPED]
+        for item in listed:
+            print(f"  skipped {item.path}: {item.reason}")
+        if source.skipped > len(listed):
+            more = source.skipped - len(listed)
+            print(f"  and {more} more skipped; run `askpanda-docs status` to list them")
     for name in result.removed_sources:
         print(f"{name}: removed")
     print(f"{result.total_chunks} chunks in {result.location}; {result.embedded} embedded in {result.seconds:.0f} s")
@@ -139,6 +258,8 @@ def _search(args: argparse.Namespace) -> int:
     finally:
         service.close()
 
+    if result.note:
+        result.note = terminal_wording(result.note)
     if args.json:
         _print_json(result)
         return 0
@@ -160,6 +281,9 @@ def _show(args: argparse.Namespace) -> int:
     finally:
         service.close()
 
+    if args.json:
+        _print_json(section)
+        return 0
     print(section.citation)
     print()
     print(section.text)
@@ -178,8 +302,13 @@ def _status(args: argparse.Namespace) -> int:
     finally:
         service.close()
 
+    if status.message:
+        status.message = terminal_wording(status.message)
     if args.json:
-        _print_json(status)
+        # IndexStatus.sources is a count, so the per-source details that the text lists get their own key.
+        details = [source.model_dump(mode="json") for source in sources]
+        output = {**status.model_dump(mode="json"), "source_details": details}
+        print(json.dumps(output, indent=2, ensure_ascii=False))
         return 0 if status.state == "ready" else 1
     print(f"state: {status.state}")
     print(f"location: {status.location}")
@@ -193,3 +322,18 @@ def _status(args: argparse.Namespace) -> int:
         for item in status.skipped:
             print(f"skipped {item.source}:{item.path}: {item.reason}")
     return 0 if status.state == "ready" else 1
+
+
+def _skipped_files(service: DocsService, result: IndexResult) -> dict[str, list[SkippedDocument]]:
+    """Return the skipped files that the index records for each source of `result` that skipped any.
+
+    The index status keeps only the first skipped files of all sources together, so a list can be shorter
+    than the source's count.
+    """
+    if not any(source.skipped for source in result.sources):
+        return {}
+
+    by_source: dict[str, list[SkippedDocument]] = {}
+    for item in service.status().skipped:
+        by_source.setdefault(item.source, []).append(item)
+    return by_source

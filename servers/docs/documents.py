@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -16,6 +17,8 @@ from servers.docs.sources import DocumentFile
 
 _SLUG_DROP = re.compile(r"[^\w\s-]")
 _SLUG_SPACE = re.compile(r"[\s_-]+")
+_ID_OTHER = re.compile(r"[^a-z0-9]+")
+_ID_ENDS = re.compile(r"^[-0-9]+|-+$")
 _SPHINX_MASTERS = ("index.rst", "index.md", "conf.py")
 
 
@@ -30,9 +33,25 @@ def parse_document(document: DocumentFile) -> ParsedDocument:
 
 
 def slug(title: str) -> str:
-    """Return the HTML anchor Sphinx and GitHub give a heading: lowercase words joined by hyphens."""
+    """Return the anchor GitHub gives a Markdown heading: lowercase words joined by hyphens, punctuation dropped."""
     text = _SLUG_DROP.sub("", title.lower())
     return _SLUG_SPACE.sub("-", text).strip("-")
+
+
+def sphinx_id(title: str) -> str:
+    """Return the id Sphinx (docutils) gives an rst section title.
+
+    Accents are folded to ASCII and every run of other characters becomes one hyphen; leading digits and hyphens
+    and trailing hyphens go, so "4.1. Resource Group Registration" becomes "resource-group-registration" and
+    "panda_server.cfg" becomes "panda-server-cfg".
+    """
+    folded = unicodedata.normalize("NFKD", " ".join(title.split()).lower()).encode("ascii", "ignore").decode()
+    return _ID_ENDS.sub("", _ID_OTHER.sub("-", folded))
+
+
+def anchor(kind: str, title: str) -> str:
+    """Return the anchor of a section title in the page built from a document of this kind."""
+    return sphinx_id(title) if kind == "rst" else slug(title)
 
 
 def site_root(paths: Sequence[str]) -> str:
@@ -48,9 +67,9 @@ def site_root(paths: Sequence[str]) -> str:
     return "" if str(shallowest) == "." else str(shallowest)
 
 
-def web_url(base_url: str | None, root: str, document: DocumentFile, titles: tuple[str, ...]) -> str:
-    """Return the web address of a section, or "" when the source has no base URL and the page no URL."""
-    anchor = f"#{slug(titles[-1])}" if len(titles) > 1 else ""
+def web_url(base_url: str | None, root: str, document: DocumentFile, fragment: str = "") -> str:
+    """Return the web address of a section (`fragment` is its anchor, "" for the page), or "" when unknown."""
+    anchor = f"#{fragment}" if fragment else ""
     if document.url:
         return document.url + anchor
     if not base_url:
@@ -74,7 +93,12 @@ def build_records(
     limits = {"target_chars": 2000, "max_chars": 2000} if document.kind == CATALOGUE_KIND else {}
     records: list[ChunkRecord] = []
     seen: Counter[str] = Counter()
+    # Keyed by heading line as well: two sections with one title path are two anchors.
+    fragments: dict[tuple[tuple[str, ...], int], str] = {}
     for ordinal, draft in enumerate(chunk_document(parsed, **limits)):
+        section = (draft.titles, draft.section_line)
+        if section not in fragments:
+            fragments[section] = _fragment(document.kind, draft.titles, set(fragments.values()))
         identifier = chunk_id(source, document.path, draft.titles, draft.text)
         # Two identical chunks in one document (a repeated code block under one heading) need distinct ids.
         seen[identifier] += 1
@@ -92,8 +116,21 @@ def build_records(
                 line_end=draft.line_end,
                 ordinal=ordinal,
                 text=draft.text,
-                url=web_url(base_url, root, document, draft.titles),
+                url=web_url(base_url, root, document, fragments[(draft.titles, draft.section_line)]),
                 doc_hash=doc_hash,
             )
         )
     return records
+
+
+def _fragment(kind: str, titles: tuple[str, ...], used: set[str]) -> str:
+    """Return the anchor of a section, or "" for the page title and for a title whose anchor the page already has.
+
+    Sphinx gives a repeated id a number from a counter that other elements of the page also advance, so a repeated
+    title links to its page rather than to a guessed anchor.
+    """
+    if len(titles) < 2:
+        return ""
+    fragment = anchor(kind, titles[-1])
+    return "" if fragment in used else fragment
+

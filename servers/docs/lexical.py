@@ -118,6 +118,19 @@ def title_terms(titles: Sequence[str]) -> list[str]:
     return terms
 
 
+def _import_bm25s() -> Any:
+    """Import bm25s and set its logger to WARNING, or to DEBUG when the root logger is at DEBUG (-v).
+
+    bm25s 0.3.16 sets its own logger to DEBUG on import, so without this every index build would log
+    "Building index from tokens" whatever level shared.logsetup chose for the command or server.
+    """
+    import bm25s
+
+    verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
+    logging.getLogger("bm25s").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    return bm25s
+
+
 class LexicalIndex:
     """A bm25s index over token lists, kept in memory and saved to a folder beside the dense index."""
 
@@ -130,7 +143,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
         """Index one token list per document; an empty corpus gives an index that matches nothing."""
-        import bm25s
+        bm25s = _import_bm25s()
 
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         corpus = [tokens if tokens else [""] for tokens in documents]
@@ -146,7 +159,7 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         """Load an index saved by `save`; raises OSError or ValueError when the files are missing or damaged."""
-        import bm25s
+        bm25s = _import_bm25s()
 
         if size == 0:
             return cls.build([])

@@ -12,9 +12,7 @@ class Passage(BaseModel):
     source: str = Field(description="Document id '<source>:<path>'; pass it to get_doc_section.")
     section: str = Field(description="Title path of the section, page title first, joined by ' > '.")
     lines: tuple[int, int] = Field(description="First and last line of the passage in the source file.")
-    score: float = Field(
-        description="Fused match of its best chunk, 0 to 1, within this result; rank also weighs whole-section fit."
-    )
+    score: float = Field(description="Relevance from 0 to 1, comparable within one result; falls with rank.")
     matched_by: list[str] = Field(description="Rankings that found it: dense, keyword, title.")
     citation: str = Field(description="Ready-to-quote reference: section, document, lines and URL.")
     url: str | None = Field(None, description="Web address of the section, when the source has a base URL.")
@@ -34,7 +32,7 @@ class DocSection(BaseModel):
 
     source: str
     section: str
-    lines: tuple[int, int]
+    lines: tuple[int, int] = Field(description="First and last line of the whole section, on every page.")
     url: str | None = None
     subsections: list[str] = Field(default_factory=list, description="Subsection title paths, in order.")
     text: str

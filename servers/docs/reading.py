@@ -70,8 +70,15 @@ def section_paths(chunks: Sequence[ChunkRecord], doc_id: str) -> list[tuple[str,
     return paths
 
 
+TYPO_SIMILARITY = 90
+"""rapidfuzz ratio (0-100) from which a requested title counts as a misspelling of a section title."""
+
+
 def find_section(paths: list[tuple[str, ...]], section: str | None, doc_id: str) -> tuple[str, ...]:
-    """Return the title path that `section` names: a full path ("A > B"), a title, or a close spelling of either."""
+    """Return the title path that `section` names: a full path ("A > B"), a title, or a misspelling of either.
+
+    Raises NotFoundInIndexError, listing the closest sections, when nothing matches or a title is ambiguous.
+    """
     if not paths:
         raise NotFoundInIndexError(f"Document {doc_id!r} has no indexed text.")
     if not section or not section.strip():
@@ -83,19 +90,34 @@ def find_section(paths: list[tuple[str, ...]], section: str | None, doc_id: str)
         lambda path: _normal(path[-1]) == requested,
         lambda path: _normal(TITLE_SEPARATOR.join(path)).endswith(requested),
     ):
-        found = [path for path in paths if matcher(path)]
-        if found:
+        found = list(dict.fromkeys(path for path in paths if matcher(path)))
+        if len(found) == 1:
             return found[0]
+        if found:
+            choices = "; ".join(TITLE_SEPARATOR.join(path) for path in found[:10])
+            raise NotFoundInIndexError(
+                f"Section {section!r} is ambiguous in {doc_id}: {choices}. Pass one of these full title paths."
+            )
 
     from rapidfuzz import fuzz, process
 
     labels = {TITLE_SEPARATOR.join(path): path for path in paths}
-    match = process.extractOne(section, list(labels), scorer=fuzz.WRatio, score_cutoff=85)
-    if match:
-        return labels[match[0]]
-    listed = "; ".join(path[-1] for path in paths[:15])
+    spelled = {
+        label: max(fuzz.ratio(requested, _normal(label)), fuzz.ratio(requested, _normal(path[-1])))
+        for label, path in labels.items()
+    }
+    best = max(spelled.values())
+    typos = [label for label, score in spelled.items() if score == best]
+    if best >= TYPO_SIMILARITY and len(typos) == 1:
+        return labels[typos[0]]
+
+    close = [label for label, _, _ in process.extract(section, list(labels), scorer=fuzz.WRatio, limit=5, score_cutoff=60)]
+    if close:
+        hint = f"The closest are: {'; '.join(close)}."
+    else:
+        hint = f"Its sections include: {'; '.join(path[-1] for path in paths[:15])}."
     raise NotFoundInIndexError(
-        f"No section {section!r} in {doc_id}. Its sections include: {listed}. Pass a title or a full title path."
+        f"No section {section!r} in {doc_id}. {hint} Pass a title or a full title path as search results give it."
     )
 
 

@@ -235,6 +235,9 @@ class Searcher:
             hit = self._passage(groups[key], budget, best_possible)
             remaining -= len(hit.text)
             hits.append(hit)
+        # A section the rerank moved up takes the score of the best one it passed, so scores fall with rank.
+        for position in range(len(hits) - 2, -1, -1):
+            hits[position].score = max(hits[position].score, hits[position + 1].score)
         return SearchOutcome(hits, terms=terms)
 
     def _passage(self, items: list[tuple[int, float, list[str]]], budget: int, best_possible: float) -> Hit:

@@ -22,7 +22,16 @@ from servers.common.tooling import READ_ONLY, decode_cursor, encode_cursor
 from servers.docs.arguments import check_index_arguments, clean_query, replace_lone_surrogates
 from servers.docs.errors import DocsError
 from servers.docs.models import DocSection, DocSourcesResult, IndexResult, IndexStatus, SearchResult
-from servers.docs.service import DEFAULT_MAX_CHARS, MAX_QUERY_CHARS, SECTION_PAGE_CHARS, DocsService
+from servers.docs.service import (
+    DEFAULT_K,
+    DEFAULT_MAX_CHARS,
+    K_RANGE,
+    MAX_CHARS_RANGE,
+    MAX_QUERY_CHARS,
+    SECTION_PAGE_CHARS,
+    SECTION_PAGE_RANGE,
+    DocsService,
+)
 from servers.docs.sources import SourceSpec
 from shared import __version__
 from shared.config import get_settings
@@ -72,17 +81,21 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
 
     @server.tool(annotations=READ_ONLY)
     async def search_docs(
-        query: Annotated[str, Field(description="The question or keywords, e.g. 'how do I retry failed jobs'.")],
+        query: Annotated[
+            str,
+            Field(description=f"Question or keywords, at most {MAX_QUERY_CHARS} characters, e.g. 'how do I retry failed jobs'."),
+        ],
         ctx: Context,
-        k: Annotated[int, Field(ge=1, le=10, description="Number of passages, one per section.")] = 5,
+        k: Annotated[int, Field(ge=K_RANGE[0], le=K_RANGE[1], description="Number of passages, one per section.")] = DEFAULT_K,
         source: Annotated[
             str | None, Field(description="Only this source name (see list_doc_sources) or document id.")
         ] = None,
         max_chars: Annotated[
-            int, Field(ge=500, le=20000, description="Upper bound on the passages' total characters.")
+            int,
+            Field(ge=MAX_CHARS_RANGE[0], le=MAX_CHARS_RANGE[1], description="Upper bound on the passages' total characters."),
         ] = DEFAULT_MAX_CHARS,
     ) -> SearchResult:
-        """Search the documentation; returns passages with section, score and a citation, best first."""
+        """Search the indexed PanDA documentation; returns passages with section, score and a citation, best first."""
         # The result repeats the query and the source, so text that cannot be encoded as UTF-8 is replaced first.
         query = clean_query(query)
         source = replace_lone_surrogates(source) if source is not None else None
@@ -104,7 +117,9 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
             str | None, Field(description="Section title or title path from a passage; omit for the whole document.")
         ] = None,
         offset: Annotated[int, Field(ge=0, description="next_offset of the previous page; 0 to start.")] = 0,
-        max_chars: Annotated[int, Field(ge=1000, le=30000, description="Characters per page.")] = SECTION_PAGE_CHARS,
+        max_chars: Annotated[
+            int, Field(ge=SECTION_PAGE_RANGE[0], le=SECTION_PAGE_RANGE[1], description="Characters per page.")
+        ] = SECTION_PAGE_CHARS,
     ) -> DocSection:
         """Read a whole section with its subsections, one page at a time."""
         source = replace_lone_surrogates(source)
@@ -163,8 +178,10 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
             # NOTE: a refresh also re-reads local folders outside ASKPANDA_DOCS_ROOTS that the terminal command
             # indexed before. This is allowed because a user chose those folders, and the model cannot add new ones.
             specs = await call(service.known_specs)
+        # An index built in the terminal with --no-defaults stays without them; the tool has no such switch.
+        include_defaults = await call(service.defaults_indexed)
         try:
-            return await service.index(specs, progress=_progress_reporter(ctx))
+            return await service.index(specs, include_defaults=include_defaults, progress=_progress_reporter(ctx))
         except DocsError as exc:
             logger.info("index_docs failed: %s", exc)
             raise ToolError(str(exc)) from exc

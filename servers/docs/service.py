@@ -43,6 +43,11 @@ MAX_QUERY_CHARS = 1000
 DEFAULT_K = 5
 DEFAULT_MAX_CHARS = 6000
 SECTION_PAGE_CHARS = 8000
+K_RANGE = (1, 10)
+MAX_CHARS_RANGE = (500, 20000)
+SECTION_PAGE_RANGE = (1000, 30000)
+"""Accepted (minimum, maximum) of passages per search, passage characters and section page characters; the MCP
+tools and the terminal commands share them."""
 DOCUMENTS_PAGE = 50
 
 
@@ -413,6 +418,15 @@ class DocsService:
             for entry in self._manifest.sources.values()
             if entry.kind != "builtin"
         ]
+
+    @_serialized
+    def defaults_indexed(self) -> bool:
+        """Return whether the index holds the default sources, or would get them (no index yet)."""
+        try:
+            self._open(build_default=False, progress=None)
+        except IndexMissingError:
+            return True
+        return any(entry.kind == "builtin" for entry in self._manifest.sources.values())
 
     async def index(
         self,

@@ -307,9 +307,15 @@ class EmbeddedWriter:
                 shutil.copytree(previous / "chroma", self.folder / "chroma")
             import chromadb
 
-            client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
-            self.chroma = ChromaChunks(client, embedder, create=True)
-            self.sections = ChromaSections(client, embedder, create=True)
+            try:
+                client = chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings())
+                self.chroma = ChromaChunks(client, embedder, create=True)
+                self.sections = ChromaSections(client, embedder, create=True)
+            except _chroma_errors() as exc:
+                raise IndexCorruptError(
+                    f"The Chroma index in {previous or self.folder} cannot be opened ({exc.__class__.__name__}: {exc}). "
+                    f"Rebuild it with `{BUILD_COMMAND} --rebuild`."
+                ) from exc
         except BaseException:
             self.abort()
             raise
@@ -428,14 +434,31 @@ class EmbeddedIndex:
 # --- Chroma server -----------------------------------------------------------------------------------------
 
 
+def _limit_session(client: Any, connect_timeout: float, read_timeout: float) -> None:
+    """Give the HTTP session inside a chromadb HttpClient our timeouts; chromadb itself sets none."""
+    import httpx
+
+    # NOTE: chromadb offers no timeout setting for its HTTP client, so this reaches its session through private
+    # attributes (chromadb 1.5). When they move, calls fall back to chromadb's unlimited wait and a warning is logged.
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+    else:
+        logger.warning("Cannot set timeouts on the Chroma HTTP client; a hung Chroma server will block calls")
+
+
 class ServerIndex:
     """The index in one collection of a Chroma server; the manifest is kept in the collection's metadata."""
 
-    def __init__(self, host: str, port: int, embedder: Embedder) -> None:
+    def __init__(
+        self, host: str, port: int, embedder: Embedder, *, connect_timeout: float = 10.0, read_timeout: float = 30.0
+    ) -> None:
         self.host = host
         self.port = port
         self._embedder = embedder
         self._client: Any = None
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
 
     @property
     def description(self) -> str:
@@ -446,11 +469,26 @@ class ServerIndex:
             return self._client
         import chromadb
 
+        # chromadb's HTTP client waits without limit, and its constructor already sends requests, so a server that
+        # accepts connections but never replies would hang every call. A heartbeat with our timeouts goes first.
+        self._probe()
         try:
-            self._client = chromadb.HttpClient(host=self.host, port=self.port, settings=chroma_settings())
+            client = chromadb.HttpClient(host=self.host, port=self.port, settings=chroma_settings())
         except Exception as exc:  # chromadb raises bare ValueError/Exception subclasses for connection failures
             raise self._down(exc) from exc
-        return self._client
+        _limit_session(client, self.connect_timeout, self.read_timeout)
+        self._client = client
+        return client
+
+    def _probe(self) -> None:
+        import httpx
+
+        timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+        try:
+            with httpx.Client(timeout=timeout, trust_env=False) as http:
+                http.get(f"http://{self.host}:{self.port}/api/v2/heartbeat").raise_for_status()
+        except httpx.HTTPError as exc:
+            raise self._down(exc) from exc
 
     def _down(self, exc: BaseException) -> ChromaUnavailableError:
         logger.warning("Chroma server %s:%d unavailable: %s", self.host, self.port, exc)
@@ -527,7 +565,10 @@ class ServerReader:
 
     def load(self) -> tuple[Manifest, list[ChunkRecord]]:
         try:
-            return self._index.read_manifest(self._chunks), self._chunks.all_records()
+            records = self._chunks.all_records()
+            # The embedded index keeps chunks in this order; ties in ranking follow it, so both rank alike.
+            records.sort(key=lambda record: (record.source, record.path, record.ordinal))
+            return self._index.read_manifest(self._chunks), records
         except (KeyError, ValueError) as exc:
             raise IndexCorruptError(f"Chunks on the Chroma server are damaged: {exc}. Use --rebuild.") from exc
         except Exception as exc:
@@ -576,6 +617,12 @@ class ServerWriter:
 def open_index(settings: Settings, embedder: Embedder) -> EmbeddedIndex | ServerIndex:
     """Return the index the settings point at: a Chroma server when chroma_host is set, else the folder."""
     if settings.chroma_host:
-        return ServerIndex(settings.chroma_host, settings.chroma_port, embedder)
+        return ServerIndex(
+            settings.chroma_host,
+            settings.chroma_port,
+            embedder,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
     return EmbeddedIndex(settings.docs_index_dir.expanduser(), embedder)
 
