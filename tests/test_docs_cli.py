@@ -29,7 +29,7 @@ def test_index_search_show_status(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
     assert status == 0, err
     assert out.startswith("site: 6 documents, ")
-    assert "1 files skipped" in out
+    assert "1 file skipped" in out
 
     status, out, _ = run(["search", "kill", "all", "my", "tasks", "-k", "2"], capsys)
     assert status == 0
@@ -61,8 +61,27 @@ def test_refresh_without_sources(capsys: pytest.CaptureFixture[str], tmp_path: P
     status, out, err = run(["index", "--no-defaults"], capsys)
 
     assert status == 0
-    assert "Refreshing 1 source(s): site" in err
+    assert "Refreshing 1 source: site\n" in err
     assert "0 embedded" in out
+
+
+def test_refresh_names_default_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+
+    status, out, err = run(["index"], capsys)
+
+    assert status == 0, err
+    assert "Refreshing 3 sources: site, askpanda-mcp, error-catalogue\n" in err
+    assert "askpanda-mcp: " in out
+    assert "error-catalogue: " in out
+
+
+def test_index_defaults_without_index(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["index"], capsys)
+
+    assert status == 0, err
+    assert "Indexing 2 sources: askpanda-mcp, error-catalogue\n" in err
+    assert "askpanda-mcp: " in out
 
 
 def test_search_builds_default_index(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,7 +114,7 @@ def test_index_name_and_roots(capsys: pytest.CaptureFixture[str], tmp_path: Path
     (tmp_path / "notes.md").write_text("# Notes\n\nA folder outside the docs roots.\n", encoding="utf-8")
     status, out, err = run(["index", str(tmp_path), "--name", "notes", "--no-defaults"], capsys)
     assert status == 0, f"the terminal command may index folders outside ASKPANDA_DOCS_ROOTS: {err}"
-    assert out.startswith("notes: 1 documents")
+    assert out.startswith("notes: 1 document, ")
 
 
 def test_status_without_index(capsys: pytest.CaptureFixture[str]) -> None:
@@ -316,3 +335,62 @@ def test_index_lists_first_skipped_files(capsys: pytest.CaptureFixture[str], tmp
     assert len(listed) == 10
     assert listed[0].startswith("  skipped latin00.txt: not UTF-8")
     assert "  and 3 more skipped; run `askpanda-docs status` to list them" in out
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [(0, "0 sources"), (1, "1 source"), (2, "2 sources"), (13, "13 sources")],
+)
+def test_count_plural(number: int, expected: str) -> None:
+    from servers.docs.cli import count
+
+    assert count(number, "source") == expected
+
+
+def test_status_counts_and_base_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# Notes\n\nOne page.\n", encoding="utf-8")
+    base_url = "https://panda-wms.readthedocs.io/en/latest/"
+    run(["index", str(SITE), "--name", "site", "--base-url", base_url, "--no-defaults"], capsys)
+    run(["index", str(tmp_path / "notes.md"), "--name", "notes", "--no-defaults"], capsys)
+
+    status, out, _ = run(["status"], capsys)
+
+    assert status == 0
+    assert "\n2 sources, 7 documents, " in out
+    assert "  notes: 1 document, 1 chunk from " in out
+    assert "  site: 6 documents, " in out
+    assert f"    base URL: {base_url}\n" in out
+    assert out.count("base URL:") == 1, "a source without a base URL prints no base URL line"
+
+
+class LazyEmbedder(HashEmbedder):
+    """HashEmbedder that, like the real model, is not loaded until the first search needs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.load_seconds = None
+        self._loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def load(self) -> object:
+        self._loaded = True
+        self.load_seconds = 3.5
+        return self
+
+
+def test_search_note_on_model_load(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(["index", str(SITE), "--name", "site", "--no-defaults"], capsys)
+    monkeypatch.setattr(service_module, "shared_embedder", LazyEmbedder)
+
+    status, out, err = run(["search", "jobset"], capsys)
+
+    assert status == 0
+    assert out.startswith("[1] ")
+    assert "The embedding model was loaded for this query (3.5 s)" in err
+    assert "the MCP server keeps it loaded between queries, but each terminal command loads it again." in err
+    assert "later queries are faster" not in err

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from servers.docs import indexer
-from servers.docs.errors import DocsError, IndexBusyError, IndexCorruptError, IndexMissingError
+from servers.docs.errors import DocsError, IndexBusyError, IndexCorruptError, IndexLocationError, IndexMissingError
 from servers.docs.indexer import apply_sources, default_contents
 from servers.docs.locks import FileLock
 from servers.docs.service import DocsService
@@ -316,4 +316,20 @@ def test_damaged_chroma_database_asks_for_rebuild(settings: Settings, site: Path
 
     assert rebuilt.total_chunks > 0
     assert service.search("jobset", k=1).passages
+
+
+@pytest.mark.parametrize("layout", ["file in its place", "folder under a file"])
+def test_unusable_index_folder_is_named(tmp_path: Path, site: Path, layout: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    folder = blocker if layout == "file in its place" else blocker / "index"
+    service = DocsService(Settings(docs_index_dir=folder), HashEmbedder())
+
+    with pytest.raises(IndexLocationError, match="ASKPANDA_DOCS_INDEX_DIR") as raised:
+        index(service, str(site), rebuild=True)
+    with pytest.raises(IndexLocationError):
+        service.search("jobset")
+
+    assert str(folder) in str(raised.value)
+    assert service.status().state == "error"
 

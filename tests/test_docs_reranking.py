@@ -221,3 +221,16 @@ def test_index_without_section_vectors_embeds_them_once(tmp_path: Path, guide: P
     assert first.passages[0].section == "Operations guide > Brokerage"
     assert after_first == before + 2  # the query and the long section
     assert embedder.embedded == after_first + 1  # the query; the section vector was kept
+
+
+def test_thin_parent_section_goes_after_the_others() -> None:
+    chunks = [
+        _chunk("guide.rst", ("Guide", "Plugins"), 0, "Harvester plugins."),
+        _chunk("guide.rst", ("Guide", "Plugins", "Error codes"), 1, "A plugin sets an error code on the worker."),
+        _chunk("guide.rst", ("Guide", "Queues"), 2, "Queue settings of the plugins live in a JSON file."),
+    ]
+
+    hits = Searcher(chunks).search("harvester plugins", k=3, max_chars=2000).hits
+
+    assert [hit.first.titles[-1] for hit in hits][-1] == "Plugins"
+    assert len(hits) == 3

@@ -11,7 +11,7 @@ from servers.docs.errors import DocsError
 from servers.docs.evaluation import Question, Relevant, Returned, SectionJudge, evaluate
 from servers.docs.lexical import LexicalIndex, stem, tokenize
 from servers.docs.reading import find_section
-from servers.docs.retrieval import fuse
+from servers.docs.retrieval import fuse, share_budget
 from servers.docs.service import DocsService
 from servers.docs.sources import SourceSpec
 from shared.config import Settings
@@ -91,6 +91,11 @@ def test_source_filters(service: DocsService) -> None:
     assert all(p.source.startswith("site:notes/") for p in by_folder.passages)
     with pytest.raises(DocsError, match="Unknown source 'nope'. Indexed sources: site"):
         service.search("jobs", source="nope")
+    # The start of a source name is not a source: it would match no document and look like an empty answer.
+    with pytest.raises(DocsError, match="Unknown source 'sit'"):
+        service.search("jobs", source="sit")
+    with pytest.raises(DocsError, match="Unknown source 'site:nowhere/'"):
+        service.search("jobs", source="site:nowhere/")
 
 
 def test_bad_queries(service: DocsService) -> None:
@@ -120,6 +125,13 @@ def test_no_match_note(service: DocsService) -> None:
     result = service.search("zzzz qqqq", k=3)
 
     assert result.passages == [] or result.note is None or "No passage matched" in result.note
+
+
+def test_short_passages_leave_budget_to_long_ones() -> None:
+    assert share_budget([100, 5000, 200, 3000], 6000) == [100, 2850, 200, 2850]
+    assert share_budget([100, 200], 6000) == [100, 200]
+    assert share_budget([4000, 4000, 4000], 6000) == [2000, 2000, 2000]
+    assert share_budget([], 6000) == []
 
 
 def test_section_by_title_with_subsections(service: DocsService) -> None:
@@ -163,6 +175,8 @@ def test_section_not_found_lists_choices(service: DocsService) -> None:
         service.get_section("site:docs/source/client/bookkeeping.rst", "Nonexistent chapter")
     with pytest.raises(DocsError, match="Close matches: site:notes/faq.md"):
         service.get_section("notes/faqs.md")
+    with pytest.raises(DocsError, match="No source 'nosuch' in the docs index.*indexed sources: site"):
+        service.get_section("nosuch:notes/faq.md")
 
 
 def test_section_with_other_words_is_not_guessed(service: DocsService) -> None:

@@ -229,6 +229,8 @@ def test_site_root_and_links() -> None:
         "https://x.org/latest/client/prun.html#running-on-gpu"
     )
     assert web_url(None, "", document) == ""
+    readme = DocumentFile("README.md", "md", "")
+    assert web_url("https://x.org/latest", "docs/source", readme) == ""
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ import sys
 from typing import Any
 
 from servers.docs.arguments import check_source_name
+from servers.docs.errorcatalog import CATALOGUE_SOURCE
 from servers.docs.errors import DocsError
+from servers.docs.indexer import PROJECT_SOURCE
 from servers.docs.models import IndexResult, SkippedDocument
 from servers.docs.service import (
     DEFAULT_K,
@@ -57,6 +59,10 @@ TERMINAL_HINTS = (
         "Pass 0 or the next_offset of the previous page.",
         "Pass --offset 0, or the offset that the previous page printed.",
     ),
+    (
+        "later queries are faster.",
+        "the MCP server keeps it loaded between queries, but each terminal command loads it again.",
+    ),
 )
 """Pairs of a hint as the service words it for the MCP tools and the same hint for the terminal.
 
@@ -99,6 +105,11 @@ class BoundedInt:
         if value < self.minimum or (self.maximum is not None and value > self.maximum):
             raise argparse.ArgumentTypeError(f"{value} is out of range. Pass {self.describe()}.")
         return value
+
+
+def count(number: int, noun: str) -> str:
+    """Return `number` and `noun`, with an "s" added unless `number` is 1: "1 source", "2 sources"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _bounded_help(text: str, bounds: BoundedInt, default: int) -> str:
@@ -199,8 +210,12 @@ def _index(args: argparse.Namespace) -> int:
     specs = [SourceSpec(location, args.name, args.base_url) for location in args.sources]
     if not specs and not args.remove:
         specs = service.known_specs()
-        if specs:
-            print(f"Refreshing {len(specs)} source(s): {', '.join(spec.name or '' for spec in specs)}", file=sys.stderr)
+        names = [spec.name or spec.location for spec in specs]
+        if not args.no_defaults:
+            names += [PROJECT_SOURCE, CATALOGUE_SOURCE]
+        if names:
+            verb = "Refreshing" if specs else "Indexing"
+            print(f"{verb} {count(len(names), 'source')}: {', '.join(names)}", file=sys.stderr)
 
     console = Console(stderr=True)
     with Progress(
@@ -234,8 +249,8 @@ def _index(args: argparse.Namespace) -> int:
         return 0
     for source in result.sources:
         print(
-            f"{source.name}: {source.documents} documents, {source.chunks} chunks "
-            f"({source.added} new, {source.removed} removed, {source.skipped} files skipped)"
+            f"{source.name}: {count(source.documents, 'document')}, {count(source.chunks, 'chunk')} "
+            f"({source.added} new, {source.removed} removed, {count(source.skipped, 'file')} skipped)"
         )
         listed = skipped.get(source.name, [])[:MAX_LISTED_SKIPPED]
         for item in listed:
@@ -245,7 +260,10 @@ def _index(args: argparse.Namespace) -> int:
             print(f"  and {more} more skipped; run `askpanda-docs status` to list them")
     for name in result.removed_sources:
         print(f"{name}: removed")
-    print(f"{result.total_chunks} chunks in {result.location}; {result.embedded} embedded in {result.seconds:.0f} s")
+    print(
+        f"{count(result.total_chunks, 'chunk')} in {result.location}; "
+        f"{result.embedded} embedded in {result.seconds:.0f} s"
+    )
     return 0
 
 
@@ -316,9 +334,17 @@ def _status(args: argparse.Namespace) -> int:
         print(f"message: {status.message}")
     if status.state == "ready":
         print(f"generation: {status.generation}, updated {status.updated_at}")
-        print(f"{status.sources} sources, {status.documents} documents, {status.chunks} chunks")
+        print(
+            f"{count(status.sources, 'source')}, {count(status.documents, 'document')}, "
+            f"{count(status.chunks, 'chunk')}"
+        )
         for source in sources:
-            print(f"  {source.name}: {source.documents} documents, {source.chunks} chunks from {source.location}")
+            print(
+                f"  {source.name}: {count(source.documents, 'document')}, {count(source.chunks, 'chunk')} "
+                f"from {source.location}"
+            )
+            if source.base_url:
+                print(f"    base URL: {source.base_url}")
         for item in status.skipped:
             print(f"skipped {item.source}:{item.path}: {item.reason}")
     return 0 if status.state == "ready" else 1

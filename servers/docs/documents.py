@@ -76,7 +76,10 @@ def web_url(base_url: str | None, root: str, document: DocumentFile, fragment: s
         return ""
 
     path = PurePosixPath(document.path)
-    if root and path.is_relative_to(root):
+    if root:
+        # Files beside the site folder (a repository README, say) are not pages of the site.
+        if not path.is_relative_to(root):
+            return ""
         path = path.relative_to(root)
     if document.kind in ("rst", "md"):
         path = path.with_suffix(".html")

@@ -19,6 +19,10 @@ class IndexCorruptError(DocsError):
     """The docs index exists but cannot be read."""
 
 
+class IndexLocationError(DocsError):
+    """The docs index folder cannot be created or written (a file in its place, no permission)."""
+
+
 class IndexBusyError(DocsError):
     """Another process is writing the docs index."""
 

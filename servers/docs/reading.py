@@ -47,6 +47,14 @@ def find_document(chunks: Sequence[ChunkRecord], name: str) -> str:
             f"Document name {name!r} is ambiguous: {', '.join(matches[:5])}. Pass one of these ids as source."
         )
 
+    sources = sorted({doc_id.split(":", 1)[0] for doc_id in ids})
+    named = requested.split(":", 1)[0] if ":" in requested else None
+    if named is not None and named not in sources:
+        raise NotFoundInIndexError(
+            f"No source {named!r} in the docs index (document {name!r}); indexed sources: {', '.join(sources)}. "
+            "Pass the source value of a search_docs passage, or call list_doc_sources to browse documents."
+        )
+
     from rapidfuzz import process
 
     close = [match[0] for match in process.extract(requested, ids, limit=3, score_cutoff=60)]

@@ -31,6 +31,9 @@ WEIGHTS = {"dense": 1.0, "keyword": 0.3, "title": 0.5}
 
 CORRECTED_TERM_WEIGHT = 0.5
 
+THIN_SECTION_CHARS = 100
+"""A section with subsections and less of its own text than this (an introductory line) comes after the others."""
+
 DenseSearch = Callable[[str, int, Sequence[str] | None], list[tuple[str, float]]]
 """Returns up to n (chunk id, similarity) pairs for a query, optionally only from the given sources."""
 
@@ -129,6 +132,16 @@ class Searcher:
         self.titles = LexicalIndex.build([title_terms(titles) for _, titles in sections])
         # The tag must be the one the index was built with, so that section vector ids match the stored ones.
         self.section_vectors = section_vectors(chunks, embedding_tag)
+        self.thin_sections = self._thin_sections(sections)
+
+    def _thin_sections(self, sections: dict[tuple[str, tuple[str, ...]], int]) -> set[tuple[str, tuple[str, ...]]]:
+        """Return the sections that have subsections and fewer than THIN_SECTION_CHARS characters of their own."""
+        parents = {(doc_id, titles[:depth]) for doc_id, titles in sections for depth in range(1, len(titles))}
+        return {
+            key
+            for key, section in sections.items()
+            if key in parents and sum(len(self.chunks[index].text) for index in self.section_chunks[section]) < THIN_SECTION_CHARS
+        }
 
     def _lexical(self, folder: Path | None) -> LexicalIndex:
         if folder is not None and folder.is_dir():
@@ -211,14 +224,16 @@ class Searcher:
         collect = max(k, RERANK_DEPTH) if similarity is not None else k
         groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, float, list[str]]]] = {}
         order: list[tuple[str, tuple[str, ...]]] = []
+        substantial = 0
         for item in ranking:
             chunk = self.chunks[item[0]]
             key = (chunk.doc_id, chunk.titles)
             if key not in groups:
-                if len(order) >= collect:
+                if substantial >= collect:
                     continue
                 order.append(key)
                 groups[key] = []
+                substantial += key not in self.thin_sections
             groups[key].append(item)
         if similarity is not None and len(order) > 1:
             window = order[:RERANK_DEPTH]
@@ -226,15 +241,17 @@ class Searcher:
             known = {key: score for key, score in zip(window, scores) if score is not None}
             if known:
                 order = rerank(order, known)
+        # A parent section with only a line of its own text before its subsections adds little beyond its title.
+        order = [key for key in order if key not in self.thin_sections] + [key for key in order if key in self.thin_sections]
         order = order[:k]
 
+        needs = []
+        for key in order:
+            run = self._section_run(groups[key][0][0])
+            needs.append(sum(len(self.chunks[index].text) + 2 for index in run) - 2)
         hits: list[Hit] = []
-        remaining = max_chars - 1
-        for position, key in enumerate(order):
-            budget = remaining // (len(order) - position)
-            hit = self._passage(groups[key], budget, best_possible)
-            remaining -= len(hit.text)
-            hits.append(hit)
+        for key, budget in zip(order, share_budget(needs, max_chars - 1)):
+            hits.append(self._passage(groups[key], budget, best_possible))
         # A section the rerank moved up takes the score of the best one it passed, so scores fall with rank.
         for position in range(len(hits) - 2, -1, -1):
             hits[position].score = max(hits[position].score, hits[position + 1].score)
@@ -297,6 +314,29 @@ class Searcher:
         while end + 1 < len(document) and self.chunks[document[end + 1]].titles == titles:
             end += 1
         return document[start : end + 1]
+
+
+def share_budget(needs: Sequence[int], total: int) -> list[int]:
+    """Split `total` characters among passages that could use `needs` characters each.
+
+    A passage that needs less than an equal share gets what it needs, and what it leaves goes to the others, so
+    short sections do not waste the budget that a long top section could use.
+    """
+    budgets = [0] * len(needs)
+    pending = list(range(len(needs)))
+    remaining = total
+    while pending:
+        share = remaining // len(pending)
+        small = [index for index in pending if needs[index] <= share]
+        if not small:
+            for index in pending:
+                budgets[index] = share
+            break
+        for index in small:
+            budgets[index] = needs[index]
+            remaining -= needs[index]
+        pending = [index for index in pending if needs[index] > share]
+    return budgets
 
 
 def _cut(text: str, limit: int) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from servers.docs.embedding import MODEL_NAME, Embedder, shared_embedder
-from servers.docs.errors import DocsError, EmbeddingUnavailableError, IndexMissingError
+from servers.docs.errors import ChromaUnavailableError, DocsError, EmbeddingUnavailableError, IndexMissingError
 from servers.docs.indexer import IndexReport, Progress, apply_sources, default_contents, gather_sources
 from servers.docs.models import (
     DocDocument,
@@ -154,9 +154,11 @@ class DocsService:
             return None, None
         if source in self._manifest.sources:
             return [source], None
-        doc_ids = {chunk.doc_id for chunk in self.chunks}
-        if any(doc_id.startswith(source) for doc_id in doc_ids):
-            return [source.split(":", 1)[0]], source
+        # A document id or the start of one: a source name, a colon, then a path or the start of a path.
+        name = source.split(":", 1)[0]
+        if ":" in source and name in self._manifest.sources:
+            if any(chunk.doc_id.startswith(source) for chunk in self.chunks):
+                return [name], source
         known = ", ".join(sorted(self._manifest.sources)) or "none"
         raise DocsError(
             f"Unknown source {source!r}. Indexed sources: {known}. Pass a source name, a document id, or omit source."
@@ -384,7 +386,7 @@ class DocsService:
         except IndexMissingError as exc:
             return IndexStatus(state="missing", message=str(exc), **base)
         except DocsError as exc:
-            state = "unavailable" if "cannot be reached" in str(exc) else "error"
+            state = "unavailable" if isinstance(exc, ChromaUnavailableError) else "error"
             return IndexStatus(state=state, message=str(exc), **base)
 
         manifest = self._manifest
@@ -421,7 +423,7 @@ class DocsService:
 
     @_serialized
     def defaults_indexed(self) -> bool:
-        """Return whether the index holds the default sources, or would get them (no index yet)."""
+        """Return whether the index contains the default sources, or would get them (no index yet)."""
         try:
             self._open(build_default=False, progress=None)
         except IndexMissingError:

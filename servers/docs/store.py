@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from servers.docs.embedding import MODEL_NAME, Embedder
-from servers.docs.errors import ChromaUnavailableError, IndexBusyError, IndexCorruptError, IndexMissingError
+from servers.docs.errors import (
+    ChromaUnavailableError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexLocationError,
+    IndexMissingError,
+)
 from servers.docs.locks import FileLock
 from servers.docs.records import ChunkRecord, Manifest
 from servers.docs.reranking import SECTION_ID_PREFIX
@@ -370,13 +376,23 @@ class EmbeddedIndex:
     def description(self) -> str:
         return str(self.root)
 
+    def _unusable(self, reason: str) -> IndexLocationError:
+        return IndexLocationError(
+            f"The docs index folder {self.root} cannot be used: {reason}. Set ASKPANDA_DOCS_INDEX_DIR to a folder "
+            "you can write, or fix the permissions."
+        )
+
     def current(self) -> Path | None:
         """Return the current generation folder, None when no index was built; IndexCorruptError if it is gone."""
+        if self.root.exists() and not self.root.is_dir():
+            raise self._unusable("it is a file, not a folder")
         pointer = self.root / "CURRENT"
         try:
             name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except NotADirectoryError as exc:
+            raise self._unusable("part of its path is a file, not a folder") from exc
         except OSError as exc:
             raise IndexCorruptError(f"Cannot read {pointer}: {exc}. Rebuild with `{BUILD_COMMAND} --rebuild`.") from exc
         folder = self.root / name
@@ -427,7 +443,10 @@ class EmbeddedIndex:
                 previous = None
             finally:
                 reader.close()
-        writer = EmbeddedWriter(self.root, self._embedder, previous, rebuild=previous is None)
+        try:
+            writer = EmbeddedWriter(self.root, self._embedder, previous, rebuild=previous is None)
+        except OSError as exc:
+            raise self._unusable(f"{exc.strerror or exc} ({exc.__class__.__name__})") from exc
         return writer, manifest, chunks
 
 
@@ -492,10 +511,18 @@ class ServerIndex:
 
     def _down(self, exc: BaseException) -> ChromaUnavailableError:
         logger.warning("Chroma server %s:%d unavailable: %s", self.host, self.port, exc)
+        import httpx
+
+        if isinstance(exc, httpx.ReadTimeout):
+            problem = (
+                f"accepts connections but did not reply within {self.read_timeout:g} s (ReadTimeout; "
+                "ASKPANDA_READ_TIMEOUT sets the limit)"
+            )
+        else:
+            problem = f"cannot be reached ({exc.__class__.__name__}: {exc})"
         return ChromaUnavailableError(
-            f"The Chroma server at {self.host}:{self.port} cannot be reached ({exc.__class__.__name__}: {exc}). "
-            "Start it (chroma run --host HOST --port PORT --path FOLDER) or unset ASKPANDA_CHROMA_HOST to use the "
-            "embedded index."
+            f"The Chroma server at {self.host}:{self.port} {problem}. Start or restart it (chroma run --host HOST "
+            "--port PORT --path FOLDER) or unset ASKPANDA_CHROMA_HOST to use the embedded index."
         )
 
     def _collection(self, *, create: bool) -> ChromaChunks:
