@@ -9,6 +9,7 @@ import pytest
 
 from servers.docs import service as service_module
 from servers.docs.__main__ import main
+from shared.config import get_settings
 from tests.docs_support import SITE, HashEmbedder
 
 
@@ -394,3 +395,20 @@ def test_search_note_on_model_load(
     assert "The embedding model was loaded for this query (3.5 s)" in err
     assert "the MCP server keeps it loaded between queries, but each terminal command loads it again." in err
     assert "later queries are faster" not in err
+
+
+def test_refresh_with_unusable_index_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("ASKPANDA_DOCS_INDEX_DIR", str(blocker))
+    get_settings.cache_clear()
+
+    status, out, err = run(["index"], capsys)
+
+    assert status == 1
+    assert out == ""
+    assert "Traceback" not in err
+    assert f"askpanda-docs: The docs index folder {blocker} cannot be used" in err
+    assert "ASKPANDA_DOCS_INDEX_DIR" in err

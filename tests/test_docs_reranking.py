@@ -234,3 +234,24 @@ def test_thin_parent_section_goes_after_the_others() -> None:
 
     assert [hit.first.titles[-1] for hit in hits][-1] == "Plugins"
     assert len(hits) == 3
+
+
+def test_spare_budget_goes_to_the_best_cut_passage() -> None:
+    brokerage = "Brokerage weighs each queue by its free slots and data. " * 9
+    shares = "Global shares split the resources between activities. " * 9
+    chunks = [
+        _chunk("guide.rst", ("Guide", "Brokerage"), 0, brokerage),
+        _chunk("guide.rst", ("Guide", "Brokerage"), 1, brokerage.replace("queue", "site")),
+        _chunk("guide.rst", ("Guide", "Shares"), 2, shares),
+        _chunk("guide.rst", ("Guide", "Shares"), 3, shares.replace("resources", "slots")),
+    ]
+
+    hits = Searcher(chunks).search("brokerage slots", k=2, max_chars=1600).hits
+
+    # Each section needs about 1000 characters and gets 800 at first: one chunk each, 600 left over.
+    assert [hit.first.titles[-1] for hit in hits] == ["Brokerage", "Shares"]
+    assert len(hits[0].chunks) == 2
+    assert hits[0].truncated is False
+    assert len(hits[1].chunks) == 1
+    assert hits[1].truncated is True
+    assert sum(len(hit.text) for hit in hits) < 1600

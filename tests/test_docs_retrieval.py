@@ -96,6 +96,9 @@ def test_source_filters(service: DocsService) -> None:
         service.search("jobs", source="sit")
     with pytest.raises(DocsError, match="Unknown source 'site:nowhere/'"):
         service.search("jobs", source="site:nowhere/")
+    with pytest.raises(DocsError, match="Unknown source 'site:notes/fa'"):
+        service.search("jobs", source="site:notes/fa")
+    assert service.search("jobs", source="site:notes").passages
 
 
 def test_bad_queries(service: DocsService) -> None:

@@ -209,7 +209,11 @@ def _index(args: argparse.Namespace) -> int:
     service = _service()
     specs = [SourceSpec(location, args.name, args.base_url) for location in args.sources]
     if not specs and not args.remove:
-        specs = service.known_specs()
+        try:
+            specs = service.known_specs()
+        except DocsError as exc:
+            service.close()
+            return _fail(exc)
         names = [spec.name or spec.location for spec in specs]
         if not args.no_defaults:
             names += [PROJECT_SOURCE, CATALOGUE_SOURCE]

@@ -17,7 +17,7 @@ class Passage(BaseModel):
     citation: str = Field(description="Ready-to-quote reference: section, document, lines and URL.")
     url: str | None = Field(None, description="Web address of the section, when the source has a base URL.")
     text: str
-    truncated: bool = Field(False, description="True when the text was cut to fit the size budget.")
+    truncated: bool = Field(False, description="True when the text is only part of its section (see get_doc_section).")
 
 
 class SearchResult(BaseModel):

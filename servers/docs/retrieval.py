@@ -249,9 +249,19 @@ class Searcher:
         for key in order:
             run = self._section_run(groups[key][0][0])
             needs.append(sum(len(self.chunks[index].text) + 2 for index in run) - 2)
-        hits: list[Hit] = []
-        for key, budget in zip(order, share_budget(needs, max_chars - 1)):
-            hits.append(self._passage(groups[key], budget, best_possible))
+        hits = [
+            self._passage(groups[key], budget, best_possible)
+            for key, budget in zip(order, share_budget(needs, max_chars - 1))
+        ]
+        # Passages grow by whole chunks, so some budget is left over; it goes to passages that were cut, best first.
+        spare = max_chars - 1 - sum(len(hit.text) for hit in hits)
+        for position, key in enumerate(order):
+            if spare <= 0:
+                break
+            if len(hits[position].text) < needs[position]:
+                grown = self._passage(groups[key], len(hits[position].text) + spare, best_possible)
+                spare -= len(grown.text) - len(hits[position].text)
+                hits[position] = grown
         # A section the rerank moved up takes the score of the best one it passed, so scores fall with rank.
         for position in range(len(hits) - 2, -1, -1):
             hits[position].score = max(hits[position].score, hits[position + 1].score)
@@ -294,7 +304,7 @@ class Searcher:
 
         records = [self.chunks[i] for i in sorted(chosen, key=lambda i: self.chunks[i].ordinal)]
         text = "\n\n".join(record.text for record in records)
-        truncated = False
+        truncated = len(chosen) < len(siblings)
         if len(text) > budget:
             text = _cut(text, budget)
             truncated = True

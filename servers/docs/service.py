@@ -154,11 +154,14 @@ class DocsService:
             return None, None
         if source in self._manifest.sources:
             return [source], None
-        # A document id or the start of one: a source name, a colon, then a path or the start of a path.
+        # A document id, or a folder of documents: a source name, a colon, then a path up to a "/".
         name = source.split(":", 1)[0]
         if ":" in source and name in self._manifest.sources:
-            if any(chunk.doc_id.startswith(source) for chunk in self.chunks):
+            if any(chunk.doc_id == source for chunk in self.chunks):
                 return [name], source
+            folder = source.rstrip("/") + "/"
+            if any(chunk.doc_id.startswith(folder) for chunk in self.chunks):
+                return [name], folder
         known = ", ".join(sorted(self._manifest.sources)) or "none"
         raise DocsError(
             f"Unknown source {source!r}. Indexed sources: {known}. Pass a source name, a document id, or omit source."
