@@ -66,28 +66,33 @@ def run_without_reader(command: list[str]) -> subprocess.CompletedProcess[str]:
         os.close(write_end)
 
 
-def test_closed_stdout_while_writing(tmp_path: Path) -> None:
+@pytest.fixture
+def flood_script(tmp_path: Path) -> Path:
     script = tmp_path / "flood_cli.py"
     script.write_text(FLOOD_CLI, encoding="utf-8")
-
-    result = run_without_reader([sys.executable, str(script), "flood"])
-
-    assert result.stderr == ""
-    assert result.returncode == 1
+    return script
 
 
-def test_closed_stdout_before_flush(tmp_path: Path) -> None:
-    script = tmp_path / "flood_cli.py"
-    script.write_text(FLOOD_CLI, encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, str(script), "buffered"],
-        stdin=subprocess.PIPE,
+def start(script: Path, mode: str, stdin: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(script), mode],
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=PROJECT_ROOT,
         text=True,
     )
-    assert process.stdin is not None
+
+
+def test_closed_stdout_while_writing(flood_script: Path) -> None:
+    result = run_without_reader([sys.executable, str(flood_script), "flood"])
+
+    assert result.stderr == ""
+    assert result.returncode == 1
+
+
+def test_closed_stdout_before_flush(flood_script: Path) -> None:
+    process = start(flood_script, "buffered", subprocess.PIPE)
     assert process.stdout is not None
 
     # The handler waits on stdin, so its line is still buffered when the reader goes away.
@@ -98,17 +103,8 @@ def test_closed_stdout_before_flush(tmp_path: Path) -> None:
     assert process.returncode == 1
 
 
-def test_closed_stdout_after_head(tmp_path: Path) -> None:
-    script = tmp_path / "flood_cli.py"
-    script.write_text(FLOOD_CLI, encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, str(script), "flood"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=PROJECT_ROOT,
-        text=True,
-    )
+def test_closed_stdout_after_head(flood_script: Path) -> None:
+    process = start(flood_script, "flood", subprocess.DEVNULL)
     assert process.stdout is not None
 
     first_lines = [process.stdout.readline() for _ in range(3)]

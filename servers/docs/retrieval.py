@@ -16,7 +16,7 @@ from pathlib import Path
 
 from servers.docs.lexical import LexicalIndex, chunk_terms, title_terms, tokenize
 from servers.docs.records import ChunkRecord
-from servers.docs.reranking import RERANK_DEPTH, SectionVector, rerank, section_vectors
+from servers.docs.reranking import RERANK_DEPTH, SectionKey, SectionVector, rerank, section_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Searcher:
         self.section_vectors = section_vectors(chunks, embedding_tag)
         self.thin_sections = self._thin_sections(sections)
 
-    def _thin_sections(self, sections: dict[tuple[str, tuple[str, ...]], int]) -> set[tuple[str, tuple[str, ...]]]:
+    def _thin_sections(self, sections: dict[SectionKey, int]) -> set[SectionKey]:
         """Return the sections that have subsections and fewer than THIN_SECTION_CHARS characters of their own."""
         parents = {(doc_id, titles[:depth]) for doc_id, titles in sections for depth in range(1, len(titles))}
         return {
@@ -221,9 +221,24 @@ class Searcher:
         weight_total = sum(weight for name, weight in weights.items() if dense is not None or name != "dense")
         best_possible = weight_total / (RRF_K + 1)
 
+        order, groups = self._sections(ranking, query, k, similarity)
+        hits = self._passages(order, groups, max_chars, best_possible)
+        # A section the rerank moved up takes the score of the best one it passed, so scores fall with rank.
+        for position in range(len(hits) - 2, -1, -1):
+            hits[position].score = max(hits[position].score, hits[position + 1].score)
+        return SearchOutcome(hits, terms=terms)
+
+    def _sections(
+        self,
+        ranking: list[tuple[int, float, list[str]]],
+        query: str,
+        k: int,
+        similarity: SectionSimilarity | None,
+    ) -> tuple[list[SectionKey], dict[SectionKey, list[tuple[int, float, list[str]]]]]:
+        """Return the k best sections in order and, for each, its ranked chunks."""
         collect = max(k, RERANK_DEPTH) if similarity is not None else k
-        groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, float, list[str]]]] = {}
-        order: list[tuple[str, tuple[str, ...]]] = []
+        groups: dict[SectionKey, list[tuple[int, float, list[str]]]] = {}
+        order: list[SectionKey] = []
         substantial = 0
         for item in ranking:
             chunk = self.chunks[item[0]]
@@ -243,8 +258,16 @@ class Searcher:
                 order = rerank(order, known)
         # A parent section with only a line of its own text before its subsections adds little beyond its title.
         order = [key for key in order if key not in self.thin_sections] + [key for key in order if key in self.thin_sections]
-        order = order[:k]
+        return order[:k], groups
 
+    def _passages(
+        self,
+        order: list[SectionKey],
+        groups: dict[SectionKey, list[tuple[int, float, list[str]]]],
+        max_chars: int,
+        best_possible: float,
+    ) -> list[Hit]:
+        """Return one passage per section, sharing `max_chars` characters between them."""
         needs = []
         for key in order:
             run = self._section_run(groups[key][0][0])
@@ -262,10 +285,7 @@ class Searcher:
                 grown = self._passage(groups[key], len(hits[position].text) + spare, best_possible)
                 spare -= len(grown.text) - len(hits[position].text)
                 hits[position] = grown
-        # A section the rerank moved up takes the score of the best one it passed, so scores fall with rank.
-        for position in range(len(hits) - 2, -1, -1):
-            hits[position].score = max(hits[position].score, hits[position + 1].score)
-        return SearchOutcome(hits, terms=terms)
+        return hits
 
     def _passage(self, items: list[tuple[int, float, list[str]]], budget: int, best_possible: float) -> Hit:
         """Grow a passage from the best chunk of a section: its other hits first, then neighbours after and before."""
