@@ -99,7 +99,7 @@ def test_source_filter_and_section_on_chroma_server(service: DocsService) -> Non
     assert "## Killing a task" in section.text
 
 
-def test_server_keeps_the_embedded_chunk_order(chroma_port: int, site: Path, tmp_path: Path) -> None:
+def test_server_chunk_order_matches_embedded(chroma_port: int, site: Path, tmp_path: Path) -> None:
     # Chroma returns chunks in the order they were added; "zsite" is added before "asite" here.
     specs = [SourceSpec(str(site), "zsite"), SourceSpec(str(site / "notes"), "asite")]
     server_settings = Settings(chroma_host="127.0.0.1", chroma_port=chroma_port, docs_index_dir=tmp_path / "unused")
@@ -160,7 +160,7 @@ def test_chroma_server_down(tmp_path: Path) -> None:
         service.search("jobset")
 
 
-def test_chroma_server_that_never_answers(tmp_path: Path) -> None:
+def test_chroma_server_never_replies(tmp_path: Path) -> None:
     # A listening socket that never accepts: connections succeed, and no byte ever comes back.
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -188,7 +188,7 @@ def test_chroma_server_that_never_answers(tmp_path: Path) -> None:
 def test_chroma_client_gets_our_timeouts(service: DocsService) -> None:
     service.search("jobset", k=1)
 
-    # The session is private to chromadb; this guards the NOTE in store._limit_session.
+    # The session is private to chromadb, so this test guards the NOTE in store._limit_session.
     session = service.store._client._server._session  # type: ignore[union-attr]
     assert session.timeout.read == service.settings.read_timeout
     assert session.timeout.connect == service.settings.connect_timeout

@@ -100,10 +100,10 @@ def test_searcher_reorders_the_first_sections_by_similarity() -> None:
     ]
     searcher = Searcher(chunks)
     fits = {chunks[0].id: 0.1, chunks[1].id: 0.9, chunks[2].id: 0.5}
-    asked: list[Sequence[SectionVector]] = []
+    calls: list[Sequence[SectionVector]] = []
 
     def similarity(query: str, sections: Sequence[SectionVector]) -> list[float | None]:
-        asked.append(sections)
+        calls.append(sections)
         return [fits[section.id] for section in sections]
 
     plain = searcher.search("queue weights", k=3, max_chars=2000)
@@ -111,7 +111,7 @@ def test_searcher_reorders_the_first_sections_by_similarity() -> None:
 
     assert [hit.first.titles[-1] for hit in plain.hits] == ["Queues", "Brokerage", "Shares"]
     # With k=1 the window still covers the first RERANK_DEPTH sections, so a better-fitting one can win.
-    assert len(asked[0]) == 3
+    assert len(calls[0]) == 3
     assert [hit.first.titles[-1] for hit in reranked.hits] == ["Brokerage"]
 
 

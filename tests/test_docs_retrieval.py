@@ -91,7 +91,7 @@ def test_source_filters(service: DocsService) -> None:
     assert all(p.source.startswith("site:notes/") for p in by_folder.passages)
     with pytest.raises(DocsError, match="Unknown source 'nope'. Indexed sources: site"):
         service.search("jobs", source="nope")
-    # The start of a source name is not a source: it would match no document and look like an empty answer.
+    # The start of a source name is not a source: it would match no document and look like an empty result.
     with pytest.raises(DocsError, match="Unknown source 'sit'"):
         service.search("jobs", source="sit")
     with pytest.raises(DocsError, match="Unknown source 'site:nowhere/'"):
@@ -178,7 +178,7 @@ def test_section_not_found_lists_choices(service: DocsService) -> None:
         service.get_section("site:docs/source/client/bookkeeping.rst", "Nonexistent chapter")
     with pytest.raises(DocsError, match="Close matches: site:notes/faq.md"):
         service.get_section("notes/faqs.md")
-    with pytest.raises(DocsError, match="No source 'nosuch' in the docs index.*indexed sources: site"):
+    with pytest.raises(DocsError, match="Source 'nosuch' of document 'nosuch:notes/faq.md' not found.*Indexed sources: site"):
         service.get_section("nosuch:notes/faq.md")
 
 

@@ -134,7 +134,7 @@ def _source_records(content: SourceContent) -> list[ChunkRecord]:
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: Progress, done: int, total: int) -> list[list[float]]:
-    """Embed texts in batches; progress counts from `done` towards `total` (chunks and section texts together)."""
+    """Embed texts in batches. Progress counts from `done` towards `total`, chunks and section texts together."""
     vectors: list[list[float]] = []
     for start in range(0, len(texts), EMBED_BATCH):
         vectors.extend(embedder.embed(texts[start : start + EMBED_BATCH]))

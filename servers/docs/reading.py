@@ -51,7 +51,7 @@ def find_document(chunks: Sequence[ChunkRecord], name: str) -> str:
     named = requested.split(":", 1)[0] if ":" in requested else None
     if named is not None and named not in sources:
         raise NotFoundInIndexError(
-            f"No source {named!r} in the docs index (document {name!r}); indexed sources: {', '.join(sources)}. "
+            f"Source {named!r} of document {name!r} not found in the docs index. Indexed sources: {', '.join(sources)}. "
             "Pass the source value of a search_docs passage, or call list_doc_sources to browse documents."
         )
 

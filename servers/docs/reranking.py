@@ -20,7 +20,7 @@ from typing import TypeVar
 from servers.docs.records import ChunkRecord, plain_text
 
 RERANK_DEPTH = 5
-"""Sections of the fused ranking that are ordered again; deeper windows let weak sections climb too far."""
+"""Sections of the fused ranking that are ordered again. Deeper windows let weak sections climb too far."""
 
 RERANK_WEIGHT = 1.0
 """Weight of the section-similarity order against the fused order (which has weight 1)."""
@@ -35,7 +35,7 @@ SECTION_INPUT_VERSION = "sections-1"
 """Part of every section vector id: changing how section texts are built gives every section a new vector."""
 
 SECTION_ID_PREFIX = "s-"
-"""Section vector ids start with this; chunk ids are plain hexadecimal digests."""
+"""Prefix of section vector ids. Chunk ids are plain hexadecimal digests, so the two never collide."""
 
 SectionKey = tuple[str, tuple[str, ...]]
 """A section as the searcher groups chunks: (document id, title path)."""

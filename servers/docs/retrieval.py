@@ -276,7 +276,7 @@ class Searcher:
             self._passage(groups[key], budget, best_possible)
             for key, budget in zip(order, share_budget(needs, max_chars - 1))
         ]
-        # Passages grow by whole chunks, so some budget is left over; it goes to passages that were cut, best first.
+        # Passages grow by whole chunks, so some budget is left over. It goes to passages that were cut, best first.
         spare = max_chars - 1 - sum(len(hit.text) for hit in hits)
         for position, key in enumerate(order):
             if spare <= 0:

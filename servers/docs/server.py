@@ -95,7 +95,7 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
             Field(ge=MAX_CHARS_RANGE[0], le=MAX_CHARS_RANGE[1], description="Upper bound on the passages' total characters."),
         ] = DEFAULT_MAX_CHARS,
     ) -> SearchResult:
-        """Search the indexed PanDA documentation; returns passages with section, score and a citation, best first."""
+        """Search the indexed PanDA documentation and return passages with section, score and citation, best first."""
         # The result repeats the query and the source, so text that cannot be encoded as UTF-8 is replaced first.
         query = clean_query(query)
         source = replace_lone_surrogates(source) if source is not None else None
@@ -178,7 +178,7 @@ def build_server(service: DocsService | None = None) -> AskPandaServer:
             # NOTE: a refresh also re-reads local folders outside ASKPANDA_DOCS_ROOTS that the terminal command
             # indexed before. This is allowed because a user chose those folders, and the model cannot add new ones.
             specs = await call(service.known_specs)
-        # An index built in the terminal with --no-defaults stays without them; the tool has no such switch.
+        # The tool has no --no-defaults switch, so an index built without the defaults stays without them.
         include_defaults = await call(service.defaults_indexed)
         try:
             return await service.index(specs, include_defaults=include_defaults, progress=_progress_reporter(ctx))

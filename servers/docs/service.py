@@ -46,7 +46,7 @@ SECTION_PAGE_CHARS = 8000
 K_RANGE = (1, 10)
 MAX_CHARS_RANGE = (500, 20000)
 SECTION_PAGE_RANGE = (1000, 30000)
-"""Accepted (minimum, maximum) of passages per search, passage characters and section page characters; the MCP
+"""Accepted (minimum, maximum) of passages per search, passage characters and section page characters. The MCP
 tools and the terminal commands share them."""
 DOCUMENTS_PAGE = 50
 

@@ -228,7 +228,8 @@ class EmbeddedReader:
         self._lock = FileLock(folder / "readers.lock", shared=True)
         self.locked = self._lock.acquire()
         self._chroma: ChromaChunks | None = None
-        self._sections: ChromaSections | bool | None = None
+        self._sections: ChromaSections | None = None
+        self._sections_missing = False
 
     @property
     def lexical_folder(self) -> Path | None:
@@ -268,20 +269,19 @@ class EmbeddedReader:
             raise self._damaged(exc) from exc
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """Return the stored vectors of chunk and section ids; an index built before section vectors has none."""
+        """Return the stored vectors of chunk and section ids. An index built before section vectors has none."""
         chunk_ids, section_ids = _split_ids(ids)
         try:
             chroma = self._open_chroma()
             found = chroma.vectors(chunk_ids)
-            if section_ids:
-                if self._sections is None:
-                    try:
-                        self._sections = ChromaSections(chroma.client, self._embedder, create=False)
-                    except _chroma_errors():
-                        logger.info("The docs index in %s has no section vectors; they are computed on use", self.folder)
-                        self._sections = False
-                if self._sections:
-                    found.update(self._sections.vectors(section_ids))
+            if section_ids and self._sections is None and not self._sections_missing:
+                try:
+                    self._sections = ChromaSections(chroma.client, self._embedder, create=False)
+                except _chroma_errors():
+                    logger.info("The docs index in %s has no section vectors, so they are computed on use", self.folder)
+                    self._sections_missing = True
+            if section_ids and self._sections is not None:
+                found.update(self._sections.vectors(section_ids))
             return found
         except _chroma_errors() as exc:
             raise self._damaged(exc) from exc
@@ -463,7 +463,7 @@ def _limit_session(client: Any, connect_timeout: float, read_timeout: float) -> 
     if isinstance(session, httpx.Client):
         session.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
     else:
-        logger.warning("Cannot set timeouts on the Chroma HTTP client; a hung Chroma server will block calls")
+        logger.warning("Cannot set timeouts on the Chroma HTTP client, so a hung Chroma server will block calls")
 
 
 class ServerIndex:
@@ -593,7 +593,7 @@ class ServerReader:
     def load(self) -> tuple[Manifest, list[ChunkRecord]]:
         try:
             records = self._chunks.all_records()
-            # The embedded index keeps chunks in this order; ties in ranking follow it, so both rank alike.
+            # The embedded index keeps chunks in this order. Ranking ties follow chunk order, so both rank alike.
             records.sort(key=lambda record: (record.source, record.path, record.ordinal))
             return self._index.read_manifest(self._chunks), records
         except (KeyError, ValueError) as exc:
@@ -608,7 +608,7 @@ class ServerReader:
             raise self._index._down(exc) from exc
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """Return the stored vectors of chunk and section ids; a collection built before section vectors has none."""
+        """Return the stored vectors of chunk and section ids. A collection built before section vectors has none."""
         chunk_ids, section_ids = _split_ids(ids)
         try:
             found = self._chunks.vectors(chunk_ids)
